@@ -1,0 +1,62 @@
+// The one place that decides whether CUDA code exists in this build.
+#include "recsys/kernels/device.h"
+
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+#if defined(RECSYS_HAS_CUDA)
+#include "kernels/cuda/cuda_devices.h"
+#endif
+
+namespace recsys::kernels {
+namespace {
+
+std::string CpuModelName() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (absl::StartsWith(line, "model name")) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+    }
+  }
+  return "unknown CPU";
+}
+
+}  // namespace
+
+bool CudaBuilt() {
+#if defined(RECSYS_HAS_CUDA)
+  return true;
+#else
+  return false;
+#endif
+}
+
+int CudaDeviceCount() {
+#if defined(RECSYS_HAS_CUDA)
+  return cuda::VisibleDeviceCount();
+#else
+  return 0;
+#endif
+}
+
+std::vector<DeviceInfo> ListDevices() {
+  std::vector<DeviceInfo> devices;
+  devices.push_back({"cpu",
+                     absl::StrCat(CpuModelName(), " (", std::thread::hardware_concurrency(),
+                                  " threads)"),
+                     0});
+#if defined(RECSYS_HAS_CUDA)
+  for (DeviceInfo& d : cuda::VisibleDevices()) devices.push_back(std::move(d));
+#endif
+  return devices;
+}
+
+}  // namespace recsys::kernels

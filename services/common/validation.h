@@ -1,0 +1,40 @@
+// Request-validation helpers. Each returns OK or INVALID_ARGUMENT whose message names the
+// field path and the limit, e.g.
+//   "queries[3].candidate_item_ids: 1204 entries, limit is 1000 (--max_candidates)".
+// Validate at the RPC boundary, then pass plain structs down: request input must never reach
+// an assert or abort.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
+namespace recsys {
+
+// "parent[index].child", or "parent[index]" when child is empty.
+std::string FieldPath(absl::string_view parent, size_t index, absl::string_view child = {});
+
+// A repeated field's size is within [min, max]. limit_flag names the server flag that sets
+// max ("--max_candidates"); pass "" for a fixed API limit.
+absl::Status CheckCount(absl::string_view field, size_t count, size_t min, size_t max,
+                        absl::string_view limit_flag = {});
+
+// A string's length in bytes is within [min_bytes, max_bytes].
+absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t min_bytes,
+                         size_t max_bytes, absl::string_view limit_flag = {});
+
+// An integer is within [min, max].
+absl::Status CheckRange(absl::string_view field, int64_t value, int64_t min, int64_t max,
+                        absl::string_view limit_flag = {});
+
+// A floating-point value is finite and within [min, max].
+absl::Status CheckFiniteRange(absl::string_view field, double value, double min, double max);
+
+// Every value is finite (no NaN or Inf); names the first offending index.
+absl::Status CheckAllFinite(absl::string_view field, absl::Span<const float> values);
+
+}  // namespace recsys
