@@ -140,6 +140,9 @@ absl::Status Server::BuildGrpcServer() {
   builder.AddListeningPort(address, credentials, &grpc_port_);
   builder.SetMaxReceiveMessageSize(static_cast<int>(options_.max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(options_.max_message_bytes));
+  // gRPC sets SO_REUSEPORT by default: a second server on the same port would silently
+  // share its traffic instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              static_cast<int>(options_.max_concurrent_streams));
   builder.RegisterService(admin_service_.get());

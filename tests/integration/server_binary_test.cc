@@ -1,0 +1,255 @@
+// The real recsys-server binary on free loopback ports: health over gRPC, service listing
+// through reflection, a /metrics scrape over HTTP, recsys-cli against it, and a clean exit on
+// SIGTERM within the drain timeout.
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <optional>
+#include <regex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace recsys {
+namespace {
+
+using ::recsys::testing::IsOk;
+using ::recsys::testing::Subprocess;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using HealthStatus = grpc::health::v1::HealthCheckResponse;
+
+constexpr absl::Duration kDrainTimeout = absl::Seconds(5);
+
+// Pulls "key":123 out of the ports file.
+std::optional<int> JsonInt(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\":([0-9]+)"))) return std::nullopt;
+  int value = 0;
+  if (!absl::SimpleAtoi(m[1].str(), &value)) return std::nullopt;
+  return value;
+}
+
+class ServerBinaryTest : public ::testing::Test {
+ protected:
+  // Starts recsys-server on port 0 and waits for its ports file.
+  void StartServer(std::vector<std::string> extra_flags = {}) {
+    std::vector<std::string> argv = {
+        RECSYS_SERVER_BINARY, "--bind_address=127.0.0.1", "--grpc_port=0", "--metrics_port=0",
+        absl::StrCat("--data_dir=", dir_.File("data")),
+        absl::StrCat("--ports_file=", dir_.File("ports.json")),
+        absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))};
+    argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
+    absl::StatusOr<Subprocess> process = Subprocess::Start(argv, dir_.path());
+    ASSERT_THAT(process, IsOk());
+    server_.emplace(*std::move(process));
+    const absl::Time give_up = absl::Now() + absl::Seconds(60);
+    while (absl::Now() < give_up) {
+      const std::string ports = recsys::testing::ReadFileOrEmpty(dir_.File("ports.json"));
+      if (!ports.empty()) {
+        grpc_port_ = JsonInt(ports, "grpc_port").value_or(0);
+        metrics_port_ = JsonInt(ports, "metrics_port").value_or(0);
+        ASSERT_GT(grpc_port_, 0) << ports;
+        ASSERT_GT(metrics_port_, 0) << ports;
+        channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                       grpc::InsecureChannelCredentials());
+        return;
+      }
+      ASSERT_FALSE(server_->Wait(absl::Milliseconds(20)).has_value())
+          << "recsys-server exited during start-up:\n" << server_->Stderr();
+    }
+    FAIL() << "recsys-server wrote no ports file within 60 s:\n" << server_->Stderr();
+  }
+
+  std::string Target() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
+
+  HealthStatus::ServingStatus Health(const std::string& service) {
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    HealthStatus response;
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    const grpc::Status s =
+        grpc::health::v1::Health::NewStub(channel_)->Check(&call, request, &response);
+    EXPECT_TRUE(s.ok()) << service << ": " << s.error_message();
+    return response.status();
+  }
+
+  std::vector<std::string> ListServices() {
+    using grpc::reflection::v1alpha::ServerReflectionRequest;
+    using grpc::reflection::v1alpha::ServerReflectionResponse;
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    auto stream =
+        grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)->ServerReflectionInfo(&call);
+    ServerReflectionRequest request;
+    request.set_list_services("*");
+    ServerReflectionResponse response;
+    EXPECT_TRUE(stream->Write(request));
+    EXPECT_TRUE(stream->WritesDone());
+    EXPECT_TRUE(stream->Read(&response));
+    EXPECT_TRUE(stream->Finish().ok());
+    std::vector<std::string> names;
+    for (const auto& s : response.list_services_response().service()) names.push_back(s.name());
+    return names;
+  }
+
+  // Fetches a file descriptor through reflection, proving the server can describe a service.
+  bool ReflectionDescribes(const std::string& symbol) {
+    using grpc::reflection::v1alpha::ServerReflectionRequest;
+    using grpc::reflection::v1alpha::ServerReflectionResponse;
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    auto stream =
+        grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)->ServerReflectionInfo(&call);
+    ServerReflectionRequest request;
+    request.set_file_containing_symbol(symbol);
+    ServerReflectionResponse response;
+    const bool ok = stream->Write(request) && stream->WritesDone() && stream->Read(&response);
+    stream->Finish();
+    return ok && response.has_file_descriptor_response() &&
+           response.file_descriptor_response().file_descriptor_proto_size() > 0;
+  }
+
+  recsys::testing::RunResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), RECSYS_CLI_BINARY);
+    args.push_back(absl::StrCat("--target=", Target()));
+    absl::StatusOr<recsys::testing::RunResult> result =
+        recsys::testing::RunToCompletion(args, dir_.path());
+    EXPECT_THAT(result, IsOk());
+    return result.ok() ? *result : recsys::testing::RunResult{};
+  }
+
+  recsys::testing::TempDir dir_;
+  std::optional<Subprocess> server_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(ServerBinaryTest, ServesHealthReflectionMetricsAndExitsCleanlyOnSigterm) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+
+  EXPECT_EQ(Health(""), HealthStatus::SERVING);
+  EXPECT_EQ(Health("recsys.admin.v1.AdminService"), HealthStatus::SERVING);
+
+  const std::vector<std::string> services = ListServices();
+  EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
+  EXPECT_THAT(services, Contains("grpc.reflection.v1alpha.ServerReflection"));
+  EXPECT_THAT(services, Contains("recsys.admin.v1.AdminService"));
+  EXPECT_TRUE(ReflectionDescribes("recsys.admin.v1.AdminService"));
+  EXPECT_TRUE(ReflectionDescribes("grpc.health.v1.Health"));
+
+  absl::StatusOr<recsys::testing::HttpResponse> scrape =
+      recsys::testing::HttpGet("127.0.0.1", metrics_port_, "/metrics");
+  ASSERT_THAT(scrape, IsOk());
+  EXPECT_EQ(scrape->status_code, 200);
+  EXPECT_THAT(scrape->body, HasSubstr("# TYPE recsys_grpc_server_handled_total counter"));
+  EXPECT_THAT(scrape->body,
+              HasSubstr(R"(recsys_grpc_server_handled_total{grpc_code="OK",grpc_method="Check",)"
+                        R"(grpc_service="grpc.health.v1.Health",grpc_type="unary"} 2)"));
+  EXPECT_THAT(scrape->body, HasSubstr("# TYPE recsys_grpc_server_handling_seconds histogram"));
+  EXPECT_THAT(scrape->body, HasSubstr("recsys_grpc_server_in_flight_requests{"));
+  EXPECT_THAT(scrape->body, HasSubstr("recsys_build_info{"));
+  EXPECT_THAT(scrape->body, HasSubstr("process_start_time_seconds"));
+
+  ASSERT_TRUE(server_->Signal(SIGTERM));
+  const std::optional<int> exit_status = server_->Wait(kDrainTimeout + absl::Seconds(5));
+  ASSERT_TRUE(exit_status.has_value()) << "no exit within the drain timeout";
+  EXPECT_EQ(*exit_status, 0) << server_->Stderr();
+  EXPECT_THAT(server_->Stderr(), HasSubstr("server stopped"));
+}
+
+TEST_F(ServerBinaryTest, SigintAlsoDrainsAndExitsZero) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--log_format=json"}));
+  ASSERT_TRUE(server_->Signal(SIGINT));
+  const std::optional<int> exit_status = server_->Wait(kDrainTimeout + absl::Seconds(5));
+  ASSERT_TRUE(exit_status.has_value());
+  EXPECT_EQ(*exit_status, 0);
+  EXPECT_THAT(server_->Stderr(), HasSubstr(R"("msg":"server stopped")"));
+}
+
+TEST_F(ServerBinaryTest, CliHealthInfoAndList) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+
+  recsys::testing::RunResult health = Cli({"health"});
+  EXPECT_EQ(health.exit_status, 0) << health.err;
+  EXPECT_THAT(health.out, HasSubstr("SERVING      (server)"));
+  EXPECT_THAT(health.out, HasSubstr("SERVING      recsys.admin.v1.AdminService"));
+
+  recsys::testing::RunResult health_json = Cli({"health", "--json"});
+  EXPECT_EQ(health_json.exit_status, 0);
+  EXPECT_THAT(health_json.out, HasSubstr(R"("serving":true)"));
+
+  recsys::testing::RunResult unknown = Cli({"health", "--service=recsys.seqrec.v1.SeqRecService"});
+  EXPECT_EQ(unknown.exit_status, 1);
+  EXPECT_THAT(unknown.out, HasSubstr("SERVICE_UNKNOWN"));
+
+  recsys::testing::RunResult info = Cli({"info"});
+  EXPECT_EQ(info.exit_status, 0) << info.err;
+  EXPECT_THAT(info.out, HasSubstr("recsys-server 0.1.0"));
+  EXPECT_THAT(info.out, HasSubstr(dir_.File("data")));
+
+  recsys::testing::RunResult info_json = Cli({"info", "--json"});
+  EXPECT_EQ(info_json.exit_status, 0);
+  EXPECT_THAT(info_json.out, HasSubstr(R"("version":"0.1.0")"));
+  EXPECT_THAT(info_json.out, HasSubstr(R"("name":"cpu")"));
+
+  recsys::testing::RunResult list = Cli({"list", "--json"});
+  EXPECT_EQ(list.exit_status, 0);
+  EXPECT_THAT(list.out, HasSubstr(R"("recsys.admin.v1.AdminService")"));
+
+  recsys::testing::RunResult bad = Cli({"frobnicate"});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown command 'frobnicate'"));
+}
+
+TEST_F(ServerBinaryTest, CliReportsAnUnreachableServer) {
+  grpc_port_ = 1;  // nothing listens on port 1
+  recsys::testing::RunResult health = Cli({"health", "--timeout=2s"});
+  EXPECT_EQ(health.exit_status, 1);
+  EXPECT_THAT(health.err, HasSubstr("UNAVAILABLE"));
+}
+
+TEST_F(ServerBinaryTest, BadFlagsExitWithCodeTwoNamingTheFlag) {
+  struct Case {
+    std::string flag;
+    std::string expected;
+  };
+  for (const Case& c : {Case{"--grpc_port=70000", "--grpc_port: 70000 is outside [0, 65535]"},
+                        Case{"--services=seqrec", "--services: 'seqrec' is not a service"},
+                        Case{"--log_format=xml", "--log_format: 'xml'"},
+                        Case{"--drain_timeout=-3s", "--drain_timeout"}}) {
+    absl::StatusOr<recsys::testing::RunResult> run = recsys::testing::RunToCompletion(
+        {RECSYS_SERVER_BINARY, c.flag, absl::StrCat("--data_dir=", dir_.File("data"))},
+        dir_.path());
+    ASSERT_THAT(run, IsOk());
+    EXPECT_EQ(run->exit_status, 2) << c.flag;
+    EXPECT_THAT(run->err, HasSubstr(c.expected)) << c.flag;
+  }
+}
+
+TEST_F(ServerBinaryTest, PortInUseFailsStartupWithCodeOne) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  absl::StatusOr<recsys::testing::RunResult> run = recsys::testing::RunToCompletion(
+      {RECSYS_SERVER_BINARY, "--bind_address=127.0.0.1", absl::StrCat("--grpc_port=", grpc_port_),
+       "--metrics_port=0", absl::StrCat("--data_dir=", dir_.File("data2"))},
+      dir_.path());
+  ASSERT_THAT(run, IsOk());
+  EXPECT_EQ(run->exit_status, 1);
+  EXPECT_THAT(run->err, HasSubstr("--grpc_port: cannot listen"));
+}
+
+}  // namespace
+}  // namespace recsys
