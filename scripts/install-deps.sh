@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs, from Debian bookworm's archive, exactly what recsys needs to build and test.
+# Idempotent: when every package is already installed it changes nothing and needs no network.
+# Runs as root, or through sudo when available.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  # RPC and API
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  # metrics and logging
+  prometheus-cpp-dev libspdlog-dev libfmt-dev
+  # storage and search (feature store)
+  librocksdb-dev libfaiss-dev
+  # CPU math
+  libopenblas-dev
+  # tests and benchmarks (openssl makes the TLS test certificates)
+  libgtest-dev libgmock-dev libbenchmark-dev openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    exec sudo --preserve-env=DEBIAN_FRONTEND "$0" "$@"
+  fi
+  echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
