@@ -10,8 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "recsys/admin/v1/admin.grpc.pb.h"
+#include "services/cli/reflection_client.h"
 #include "services/common/grpc_status.h"
 
 namespace recsys::cli {
@@ -148,33 +148,20 @@ int RunInfo(const CommandContext& ctx) {
 }
 
 int RunListServices(const CommandContext& ctx) {
-  using grpc::reflection::v1alpha::ServerReflectionRequest;
-  using grpc::reflection::v1alpha::ServerReflectionResponse;
-  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(ctx.channel);
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  auto stream = stub->ServerReflectionInfo(&call);
-  ServerReflectionRequest request;
-  request.set_list_services("");
-  ServerReflectionResponse response;
-  const bool exchanged = stream->Write(request) && stream->WritesDone() && stream->Read(&response);
-  const grpc::Status status = stream->Finish();
-  if (!status.ok()) return ReportRpcError(ctx, "server reflection", status);
-  if (!exchanged || !response.has_list_services_response()) {
-    *ctx.err << "recsys-cli: server reflection on " << ctx.target
-             << ": no service list in the reply\n";
+  absl::StatusOr<std::vector<std::string>> names = ListServices(ctx.channel, ctx.timeout);
+  if (!names.ok()) {
+    *ctx.err << "recsys-cli: server reflection on " << ctx.target << ": "
+             << names.status().ToString() << "\n";
     return kExitFailure;
   }
-  google::protobuf::Struct json;
-  google::protobuf::ListValue* names = (*json.mutable_fields())["services"].mutable_list_value();
-  for (const auto& service : response.list_services_response().service()) {
-    if (ctx.json) {
-      names->add_values()->set_string_value(service.name());
-    } else {
-      *ctx.out << service.name() << "\n";
-    }
+  if (!ctx.json) {
+    for (const std::string& name : *names) *ctx.out << name << "\n";
+    return kExitOk;
   }
-  if (ctx.json) PrintJson(ctx, json);
+  google::protobuf::Struct json;
+  google::protobuf::ListValue* list = (*json.mutable_fields())["services"].mutable_list_value();
+  for (const std::string& name : *names) list->add_values()->set_string_value(name);
+  PrintJson(ctx, json);
   return kExitOk;
 }
 

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "services/cli/reflection_client.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -86,40 +86,13 @@ class ServerBinaryTest : public ::testing::Test {
     return response.status();
   }
 
-  std::vector<std::string> ListServices() {
-    using grpc::reflection::v1alpha::ServerReflectionRequest;
-    using grpc::reflection::v1alpha::ServerReflectionResponse;
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    auto stream =
-        grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)->ServerReflectionInfo(&call);
-    ServerReflectionRequest request;
-    request.set_list_services("*");
-    ServerReflectionResponse response;
-    EXPECT_TRUE(stream->Write(request));
-    EXPECT_TRUE(stream->WritesDone());
-    EXPECT_TRUE(stream->Read(&response));
-    EXPECT_TRUE(stream->Finish().ok());
-    std::vector<std::string> names;
-    for (const auto& s : response.list_services_response().service()) names.push_back(s.name());
-    return names;
-  }
-
   // Fetches a file descriptor through reflection, proving the server can describe a service.
   bool ReflectionDescribes(const std::string& symbol) {
-    using grpc::reflection::v1alpha::ServerReflectionRequest;
-    using grpc::reflection::v1alpha::ServerReflectionResponse;
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    auto stream =
-        grpc::reflection::v1alpha::ServerReflection::NewStub(channel_)->ServerReflectionInfo(&call);
-    ServerReflectionRequest request;
+    grpc::reflection::v1alpha::ServerReflectionRequest request;
     request.set_file_containing_symbol(symbol);
-    ServerReflectionResponse response;
-    const bool ok = stream->Write(request) && stream->WritesDone() && stream->Read(&response);
-    stream->Finish();
-    return ok && response.has_file_descriptor_response() &&
-           response.file_descriptor_response().file_descriptor_proto_size() > 0;
+    auto response = cli::Reflect(channel_, request, absl::Seconds(5));
+    return response.ok() && response->has_file_descriptor_response() &&
+           response->file_descriptor_response().file_descriptor_proto_size() > 0;
   }
 
   recsys::testing::RunResult Cli(std::vector<std::string> args) {
@@ -144,7 +117,9 @@ TEST_F(ServerBinaryTest, ServesHealthReflectionMetricsAndExitsCleanlyOnSigterm) 
   EXPECT_EQ(Health(""), HealthStatus::SERVING);
   EXPECT_EQ(Health("recsys.admin.v1.AdminService"), HealthStatus::SERVING);
 
-  const std::vector<std::string> services = ListServices();
+  absl::StatusOr<std::vector<std::string>> listed = cli::ListServices(channel_, absl::Seconds(5));
+  ASSERT_THAT(listed, IsOk());
+  const std::vector<std::string>& services = *listed;
   EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
   EXPECT_THAT(services, Contains("grpc.reflection.v1alpha.ServerReflection"));
   EXPECT_THAT(services, Contains("recsys.admin.v1.AdminService"));
