@@ -3,12 +3,14 @@
 namespace recsys {
 
 grpc::ServerUnaryReactor* AdminService::GetServerInfo(
-    grpc::CallbackServerContext* call, const admin::v1::GetServerInfoRequest* /*request*/,
+    grpc::CallbackServerContext* call, const admin::v1::GetServerInfoRequest* request,
     admin::v1::GetServerInfoResponse* response) {
-  return ServeUnary(call, policy_, [&](const RpcContext&) {
-    fill_(response);
-    return absl::OkStatus();
-  });
+  return ServeUnary(call, policy_, request, response,
+                    [this](const RpcContext&, const admin::v1::GetServerInfoRequest&,
+                           admin::v1::GetServerInfoResponse* info) {
+                      fill_(info);
+                      return absl::OkStatus();
+                    });
 }
 
 }  // namespace recsys

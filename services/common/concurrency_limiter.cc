@@ -9,13 +9,15 @@ ConcurrencyLimiter::Permit::~Permit() {
 }
 
 absl::Status ConcurrencyLimiter::TryAcquire(std::optional<Permit>* permit) {
-  const int64_t now = in_flight_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  if (max_in_flight_ > 0 && now > max_in_flight_) {
-    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
-    return absl::ResourceExhaustedError(
+  int64_t current = in_flight_.load(std::memory_order_relaxed);
+  do {
+    if (max_in_flight_ > 0 && current >= max_in_flight_) {
+      return absl::ResourceExhaustedError(
         absl::StrCat("server is at its limit of ", max_in_flight_, " concurrent calls (",
                      limit_flag_, "); retry with backoff"));
-  }
+    }
+  } while (!in_flight_.compare_exchange_weak(current, current + 1, std::memory_order_acq_rel,
+                                             std::memory_order_relaxed));
   permit->emplace(Permit(this));
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,7 @@ namespace recsys::log {
 namespace {
 
 std::atomic<Format> g_format{Format::kText};
+std::once_flag g_default_init;
 
 spdlog::level::level_enum ToSpdlog(Level level) {
   switch (level) {
@@ -111,7 +113,10 @@ absl::StatusOr<Level> ParseLevel(absl::string_view name) {
       absl::StrCat("--log_level: '", name, "' is not one of debug, info, warn, error"));
 }
 
-void Init(Format format, Level level) {
+namespace {
+
+void InstallLogger(Format format, Level level) {
+  g_format.store(format);
   // Built directly (not through the registry helpers) so that Init can run again.
   auto logger = std::make_shared<spdlog::logger>(
       "recsys", std::make_shared<spdlog::sinks::stderr_sink_mt>());
@@ -124,10 +129,17 @@ void Init(Format format, Level level) {
   logger->set_level(ToSpdlog(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));
-  g_format.store(format);
+}
+
+}  // namespace
+
+void Init(Format format, Level level) {
+  std::call_once(g_default_init, [] {});  // an explicit Init replaces the lazy default
+  InstallLogger(format, level);
 }
 
 void Write(Level level, absl::string_view message, Fields fields) {
+  std::call_once(g_default_init, [] { InstallLogger(Format::kText, Level::kInfo); });
   const auto spd_level = ToSpdlog(level);
   auto* logger = spdlog::default_logger_raw();
   if (!logger->should_log(spd_level)) return;

@@ -21,7 +21,8 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 absl::StatusOr<Format> ParseFormat(absl::string_view name);  // "text" | "json"
 absl::StatusOr<Level> ParseLevel(absl::string_view name);    // "debug" | "info" | "warn" | "error"
 
-// Sets up the process-wide logger; safe to call again (the last call wins).
+// Sets up the process-wide logger. Call it from main() before other threads log; until then
+// (and in tests that never call it) lines go to stderr as text at info level.
 void Init(Format format, Level level);
 
 // One key/value field. Numbers and booleans are written bare in JSON; everything else quoted.

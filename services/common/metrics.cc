@@ -70,7 +70,6 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   ~MetricsInterceptor() override {
     // A call torn down without sending a status was cancelled (client gone, or shutdown).
     if (!recorded_) Record(grpc::StatusCode::CANCELLED);
-    method_->in_flight->Decrement();
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -81,8 +80,11 @@ class MetricsInterceptor final : public grpc::experimental::Interceptor {
   }
 
  private:
+  // Once per call, when its status is sent: the client may already hold the status, so the
+  // call stops counting as in flight here rather than when gRPC frees it.
   void Record(grpc::StatusCode code) {
     recorded_ = true;
+    method_->in_flight->Decrement();
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
     method_->latency->Observe(elapsed.count());
     method_->Handled(code).Increment();

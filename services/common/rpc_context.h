@@ -17,6 +17,9 @@ struct RpcContext {
   // deadline it is arrival + the server's --default_deadline.
   absl::Time deadline = absl::InfiniteFuture();
   // True once the client cancelled or the deadline passed at the transport; may be empty.
+  // It reads the live call, so an RpcContext must not be used after its call finished:
+  // anything a handler hands it to (a batcher, a store) must be done before the handler's
+  // body returns.
   std::function<bool()> is_cancelled;
 
   absl::Duration Remaining() const { return deadline - absl::Now(); }

@@ -84,6 +84,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   RECSYS_RETURN_IF_ERROR(server->StartMetricsExposer());
   RECSYS_RETURN_IF_ERROR(server->StartModules());
   RECSYS_RETURN_IF_ERROR(server->WritePortsFile());
+  server->ready_ = true;
   log::Info("server ready", {{"grpc_port", server->grpc_port_},
                              {"metrics_port", server->metrics_port_},
                              {"services", static_cast<int64_t>(server->hosted_.size())}});
@@ -103,14 +104,21 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
   }
 
   limiter_ = std::make_unique<ConcurrencyLimiter>(options_.max_concurrent_rpcs);
-  const CallPolicy policy{limiter_.get(), options_.default_deadline};
-  ServiceEnv env{&options_, metrics_registry_.get(), policy};
+  executor_ = std::make_unique<Executor>(static_cast<int>(options_.handler_threads));
+  CallPolicy policy;
+  policy.limiter = limiter_.get();
+  policy.executor = executor_.get();
+  policy.default_deadline = options_.default_deadline;
   auto& ready_family = prometheus::BuildGauge()
                            .Name("recsys_service_ready")
                            .Help("1 while the hosted service reports SERVING, else 0.")
                            .Register(*metrics_registry_);
   for (const std::string& name : options_.services) {
     auto hosted = std::make_unique<Hosted>();
+    hosted->name = name;
+    ServiceEnv env{&options_, metrics_registry_.get(), policy};
+    env.call_policy.started = &hosted->started;
+    env.call_policy.service_name = hosted->name.c_str();
     auto module = registry.Create(name, env);
     if (!module.ok()) {
       return absl::Status(module.status().code(),
@@ -164,6 +172,7 @@ absl::Status Server::BuildGrpcServer() {
         "--grpc_port: cannot listen on ", address, " (in use, or not a local address?)"));
   }
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
+  health->SetServingStatus("", false);  // until every module has started
   health->SetServingStatus(admin::v1::AdminService::service_full_name(), true);
   for (auto& hosted : hosted_) SetServing(*hosted, false);
   return absl::OkStatus();
@@ -188,14 +197,16 @@ absl::Status Server::StartModules() {
     const absl::Time begin = absl::Now();
     absl::Status started = hosted->module->Start();
     if (!started.ok()) {
-      return absl::Status(started.code(), absl::StrCat("service '", hosted->module->name(),
+      return absl::Status(started.code(), absl::StrCat("service '", hosted->name,
                                                        "' failed to start: ",
                                                        started.message()));
     }
+    hosted->started.store(true, std::memory_order_release);
     SetServing(*hosted, true);
-    log::Info("service serving", {{"service", hosted->module->name()},
+    log::Info("service serving", {{"service", hosted->name},
                                   {"start_seconds", absl::ToDoubleSeconds(absl::Now() - begin)}});
   }
+  grpc_server_->GetHealthCheckService()->SetServingStatus("", true);
   return absl::OkStatus();
 }
 
@@ -235,7 +246,7 @@ void Server::FillServerInfo(admin::v1::GetServerInfoResponse* info) const {
   for (const admin::v1::Device& device : devices_) *info->add_devices() = device;
   for (const auto& hosted : hosted_) {
     admin::v1::HostedService* service = info->add_services();
-    service->set_name(hosted->module->name());
+    service->set_name(hosted->name);
     for (const GrpcServiceEntry& entry : hosted->grpc_services) {
       service->add_grpc_services(entry.full_name);
     }
@@ -261,14 +272,19 @@ void Server::Shutdown() {
     log::Info("draining", {{"readiness_drain_delay_seconds",
                             absl::ToDoubleSeconds(options_.readiness_drain_delay)},
                            {"drain_timeout_seconds",
-                            absl::ToDoubleSeconds(options_.drain_timeout)}});
-    absl::SleepFor(options_.readiness_drain_delay);
+                            absl::ToDoubleSeconds(options_.drain_timeout)},
+                           {"was_ready", ready_}});
+    // Nobody routes to a server that never became ready: no need to wait for them to leave.
+    if (ready_) absl::SleepFor(options_.readiness_drain_delay);
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
     grpc_server_->Wait();
     log::Debug("grpc server stopped",
                {{"seconds", absl::ToDoubleSeconds(absl::Now() - begin)}});
   }
-  for (auto it = hosted_.rbegin(); it != hosted_.rend(); ++it) (*it)->module->Stop();
+  if (executor_ != nullptr) executor_->Stop();  // idle by now: every call has finished
+  for (auto it = hosted_.rbegin(); it != hosted_.rend(); ++it) {
+    if ((*it)->started.load()) (*it)->module->Stop();
+  }
   log::Debug("modules stopped", {{"seconds", absl::ToDoubleSeconds(absl::Now() - begin)}});
   exposer_.reset();
   log::Info("server stopped", {{"shutdown_seconds", absl::ToDoubleSeconds(absl::Now() - begin)}});

@@ -3,8 +3,9 @@
 // /metrics endpoint, and graceful shutdown.
 //
 // Lifecycle:
-//   Start():    listen on both ports; every module's services report NOT_SERVING, modules
-//               Start() (load models, open stores) in order, then report SERVING; the ports
+//   Start():    listen on both ports; "" and every module's services report NOT_SERVING and
+//               their calls get UNAVAILABLE while modules Start() (load models, open stores)
+//               in order; each reports SERVING when it is up, "" when all are; the ports
 //               file is written last, so a waiting script sees a ready server.
 //   Shutdown(): every health status goes NOT_SERVING ("" included), the server keeps serving
 //               for readiness_drain_delay, then refuses new calls and gives in-flight ones up
@@ -25,6 +26,7 @@
 #include "recsys/admin/v1/admin.pb.h"
 #include "services/common/admin_service.h"
 #include "services/common/concurrency_limiter.h"
+#include "services/common/executor.h"
 #include "services/common/metrics.h"
 #include "services/common/server_options.h"
 #include "services/common/service_module.h"
@@ -52,9 +54,13 @@ class Server {
 
  private:
   struct Hosted {
+    std::string name;
     std::unique_ptr<ServiceModule> module;
     std::vector<GrpcServiceEntry> grpc_services;
     prometheus::Gauge* ready_gauge = nullptr;
+    // Start() returned OK: calls are admitted (also while draining).
+    std::atomic<bool> started{false};
+    // What health reports.
     std::atomic<bool> serving{false};
   };
 
@@ -72,6 +78,8 @@ class Server {
   std::shared_ptr<prometheus::Registry> metrics_registry_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
   std::unique_ptr<ConcurrencyLimiter> limiter_;
+  // Declared before grpc_server_: outlives every call.
+  std::unique_ptr<Executor> executor_;
   std::vector<std::unique_ptr<Hosted>> hosted_;
   std::unique_ptr<AdminService> admin_service_;
   std::vector<admin::v1::Device> devices_;
@@ -79,6 +87,7 @@ class Server {
   std::unique_ptr<prometheus::Exposer> exposer_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  bool ready_ = false;  // Start() completed
 
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

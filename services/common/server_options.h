@@ -45,6 +45,9 @@ struct ServerOptions {
   int64_t max_concurrent_rpcs = 512;
   // HTTP/2 streams per client connection. Default: 256.
   int64_t max_concurrent_streams = 256;
+  // Threads that run handler bodies (gRPC's own threads only accept and finish calls).
+  // Default: 32.
+  int64_t handler_threads = 32;
   // Budget of a call that arrives without a deadline. Default: 10 s.
   absl::Duration default_deadline = absl::Seconds(10);
 

@@ -1,24 +1,33 @@
-// How every recsys unary handler runs: admission control, the call's deadline turned into an
-// RpcContext, exceptions turned into INTERNAL, and one absl::Status -> grpc::Status
-// conversion. A handler body only validates, computes and fills the response:
+// How every recsys unary handler runs: admission control, readiness, the call's deadline
+// turned into an RpcContext, the body on the server's Executor (never on a gRPC thread),
+// exceptions turned into INTERNAL, and one absl::Status -> grpc::Status conversion. A handler
+// only validates, computes and fills the response:
 //
 //   grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* call,
-//                                   const ScoreRequest* req, ScoreResponse* resp) override {
-//     return ServeUnary(call, policy_, [&](const RpcContext& ctx) {
-//       RECSYS_RETURN_IF_ERROR(ValidateScoreRequest(*req, limits_));
-//       return model_->Score(ctx, *req, resp);
-//     });
+//                                   const ScoreRequest* request,
+//                                   ScoreResponse* response) override {
+//     return ServeUnary(call, policy_, request, response,
+//                       [this](const RpcContext& ctx, const ScoreRequest& req,
+//                              ScoreResponse* resp) -> absl::Status {
+//                         RECSYS_RETURN_IF_ERROR(ValidateScoreRequest(req, limits_));
+//                         return model_->Score(ctx, req, resp);
+//                       });
 //   }
+//
+// The body runs after the handler has returned, so it must not capture the handler's
+// locals by reference: it gets the request and response as arguments instead.
 #pragma once
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
-#include "absl/functional/function_ref.h"
+#include <atomic>
+
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "services/common/concurrency_limiter.h"
-#include "services/common/grpc_status.h"
+#include "services/common/executor.h"
 #include "services/common/rpc_context.h"
 
 namespace recsys {
@@ -26,21 +35,32 @@ namespace recsys {
 struct CallPolicy {
   // Shared by every service of the process; nullptr = no limit.
   ConcurrencyLimiter* limiter = nullptr;
+  // Where bodies run; nullptr = inline on the gRPC thread (only for tests of this file).
+  Executor* executor = nullptr;
+  // The hosting module's "has started" flag; until it is true calls get UNAVAILABLE.
+  // nullptr = always started.
+  const std::atomic<bool>* started = nullptr;
+  // Name used in the UNAVAILABLE message, e.g. "seqrec".
+  const char* service_name = "";
   // Budget for calls that arrive without a deadline. Default: 10 s.
   absl::Duration default_deadline = absl::Seconds(10);
 };
 
-// Runs body under the policy and returns its status (never throws).
-absl::Status RunCall(grpc::CallbackServerContext* call, const CallPolicy& policy,
-                     absl::FunctionRef<absl::Status(const RpcContext&)> body);
+using CallBody = absl::AnyInvocable<absl::Status(const RpcContext&)>;
 
-// RunCall, then finishes the call's default reactor with the result.
-inline grpc::ServerUnaryReactor* ServeUnary(
-    grpc::CallbackServerContext* call, const CallPolicy& policy,
-    absl::FunctionRef<absl::Status(const RpcContext&)> body) {
-  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(RunCall(call, policy, body)));
-  return reactor;
+// Admits the call, runs body on the executor and finishes the call's default reactor with
+// its status. Returns the reactor for the handler to return.
+grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* call,
+                                         const CallPolicy& policy, CallBody body);
+
+template <typename Request, typename Response, typename Body>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* call, const CallPolicy& policy,
+                                     const Request* request, Response* response, Body body) {
+  return StartUnaryCall(call, policy,
+                        [request, response, body = std::move(body)](
+                            const RpcContext& ctx) mutable -> absl::Status {
+                          return body(ctx, *request, response);
+                        });
 }
 
 }  // namespace recsys

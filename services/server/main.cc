@@ -2,18 +2,51 @@
 //   recsys-server                      # every service, embedded store under ./recsys-data
 //   recsys-server --services=seqrec --grpc_port=50051 --metrics_port=9464
 // Exit codes: 0 after a graceful shutdown, 2 for bad flags, 1 when start-up fails.
+#include <unistd.h>
+
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "services/common/logging.h"
 #include "services/common/server.h"
 #include "services/common/signals.h"
 #include "services/server/server_flags.h"
 #include "services/server/service_registry.h"
+
+namespace {
+
+std::atomic<bool> g_serving{false};
+std::atomic<int> g_signal{0};
+absl::Notification* g_terminate = nullptr;
+
+// Plain write(2): safe however far the process is in exiting.
+void SayAndExit(const char* why, int signal_number) {
+  (void)!write(STDERR_FILENO, why, std::strlen(why));
+  std::_Exit(128 + signal_number);
+}
+
+// Owns SIGTERM/SIGINT for the whole life of the process. Before the server is ready a signal
+// aborts start-up; once serving, the first one starts the graceful drain and a second one
+// exits at once.
+void WatchSignals() {
+  const int first = recsys::WaitForTerminationSignal();
+  if (!g_serving.load()) {
+    SayAndExit("recsys-server: termination signal during start-up: exiting\n", first);
+  }
+  g_signal.store(first);
+  g_terminate->Notify();
+  const int second = recsys::WaitForTerminationSignal();
+  SayAndExit("recsys-server: second termination signal: exiting without draining\n", second);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Before any thread starts, so every thread inherits the blocked mask.
@@ -43,22 +76,20 @@ int main(int argc, char** argv) {
                                  {"data_dir", options->data_dir},
                                  {"model_repo", options->ResolvedModelRepo()}});
 
+  static absl::Notification terminate;
+  g_terminate = &terminate;
+  std::thread(WatchSignals).detach();
+
   absl::StatusOr<std::unique_ptr<recsys::Server>> server =
       recsys::Server::Start(*options, registry);
   if (!server.ok()) {
     recsys::log::Error("start-up failed", {{"error", server.status()}});
     return 1;
   }
+  g_serving.store(true);
 
-  const int signal_number = recsys::WaitForTerminationSignal();
-  recsys::log::Info("termination signal received", {{"signal", signal_number}});
-  // A second signal while draining means "stop now".
-  std::thread([] {
-    const int again = recsys::WaitForTerminationSignal();
-    recsys::log::Warn("second termination signal: exiting without draining",
-                      {{"signal", again}});
-    std::_Exit(128 + again);
-  }).detach();
+  terminate.WaitForNotification();
+  recsys::log::Info("termination signal received", {{"signal", g_signal.load()}});
   (*server)->Shutdown();
   return 0;
 }

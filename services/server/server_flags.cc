@@ -31,6 +31,9 @@ ABSL_FLAG(int64_t, max_concurrent_rpcs, 512,
           "Calls handled at once across all services; more get RESOURCE_EXHAUSTED. "
           "0 = unlimited.");
 ABSL_FLAG(int64_t, max_concurrent_streams, 256, "HTTP/2 streams per client connection.");
+ABSL_FLAG(int64_t, handler_threads, 32,
+          "Threads that run request handlers (model work, store reads); gRPC's own threads "
+          "only accept and finish calls.");
 ABSL_FLAG(absl::Duration, default_deadline, absl::Seconds(10),
           "Budget of a call that arrives without a deadline, e.g. 10s or 500ms.");
 ABSL_FLAG(absl::Duration, readiness_drain_delay, absl::ZeroDuration(),
@@ -59,6 +62,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(const std::vector<std::stri
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.max_concurrent_rpcs = absl::GetFlag(FLAGS_max_concurrent_rpcs);
   o.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  o.handler_threads = absl::GetFlag(FLAGS_handler_threads);
   o.default_deadline = absl::GetFlag(FLAGS_default_deadline);
   o.readiness_drain_delay = absl::GetFlag(FLAGS_readiness_drain_delay);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);

@@ -21,6 +21,9 @@ class EchoService final : public recsys::testing::v1::EchoService::CallbackServi
   absl::Notification* work_started = nullptr;
   // Set when a working handler saw its call cancelled.
   std::atomic<bool> saw_cancellation{false};
+  // Handlers working now, and the most ever working at once.
+  std::atomic<int> working{0};
+  std::atomic<int> max_working{0};
 
  private:
   CallPolicy policy_;
@@ -28,14 +31,15 @@ class EchoService final : public recsys::testing::v1::EchoService::CallbackServi
 
 class EchoModule final : public ServiceModule {
  public:
-  EchoModule(const ServiceEnv& env, absl::Status start_result)
-      : service_(env.call_policy), start_result_(std::move(start_result)) {}
+  // on_start runs as the module's Start() (it may block, to test start-up).
+  EchoModule(const ServiceEnv& env, std::function<absl::Status()> on_start)
+      : service_(env.call_policy), on_start_(std::move(on_start)) {}
 
   std::string name() const override { return "echo"; }
   std::vector<GrpcServiceEntry> grpc_services() override {
     return {{&service_, v1::EchoService::service_full_name()}};
   }
-  absl::Status Start() override { return start_result_; }
+  absl::Status Start() override { return on_start_(); }
   void Stop() override { stopped = true; }
 
   EchoService& service() { return service_; }
@@ -43,7 +47,7 @@ class EchoModule final : public ServiceModule {
 
  private:
   EchoService service_;
-  absl::Status start_result_;
+  std::function<absl::Status()> on_start_;
 };
 
 }  // namespace recsys::testing

@@ -17,6 +17,7 @@
 #include "services/cli/channel.h"
 #include "services/common/server.h"
 #include "tests/common/echo_service.h"
+#include "tests/testing/free_port.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -44,7 +45,9 @@ class ServerRuntimeTest : public ::testing::Test {
     options_.drain_timeout = absl::Seconds(10);
   }
 
-  absl::Status StartServer(absl::Status module_start = absl::OkStatus()) {
+  absl::Status StartServer(std::function<absl::Status()> module_start = [] {
+    return absl::OkStatus();
+  }) {
     ServiceRegistry registry;
     EXPECT_THAT(registry.Register("echo",
                                   [this, module_start](const ServiceEnv& env)
@@ -127,7 +130,7 @@ TEST_F(ServerRuntimeTest, AdminServiceDescribesTheProcess) {
 }
 
 TEST_F(ServerRuntimeTest, ModuleStartFailureStopsStartupNamingTheService) {
-  EXPECT_THAT(StartServer(absl::NotFoundError("no model in /models/sasrec")),
+  EXPECT_THAT(StartServer([] { return absl::NotFoundError("no model in /models/sasrec"); }),
               StatusIs(absl::StatusCode::kNotFound,
                        HasSubstr("service 'echo' failed to start: no model in /models/sasrec")));
 }
@@ -190,9 +193,10 @@ TEST_F(ServerRuntimeTest, ClientDeadlineIsPassedDownAndDefaultAppliesWithoutOne)
 TEST_F(ServerRuntimeTest, WorkStopsWhenTheDeadlinePasses) {
   ASSERT_THAT(StartServer(), IsOk());
   EchoRequest request;
-  request.set_work_ms(60'000);
   EchoResponse response;
-  EXPECT_EQ(Echo(request, &response, absl::Milliseconds(200)).error_code(),
+  ASSERT_TRUE(Echo(request, &response).ok());  // connect first: the deadline is for the work
+  request.set_work_ms(60'000);
+  EXPECT_EQ(Echo(request, &response, absl::Seconds(1)).error_code(),
             grpc::StatusCode::DEADLINE_EXCEEDED);
   // The handler noticed (through RpcContext) instead of working for a minute.
   for (int i = 0; i < 500 && !module_->service().saw_cancellation; ++i) {
@@ -273,6 +277,9 @@ TEST_F(ServerRuntimeTest, UnknownMethodsShareOneBoundedSeries) {
   const std::string text = ScrapeText();
   EXPECT_THAT(text, ::testing::Not(HasSubstr("made.up.Service")));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("\"Nope\"")));
+  EXPECT_THAT(text, HasSubstr(R"(recsys_grpc_server_handled_total{grpc_code="UNIMPLEMENTED",)"
+                              R"(grpc_method="unknown",grpc_service="unknown",)"
+                              R"(grpc_type="unknown"} 2)"));
 }
 
 TEST_F(ServerRuntimeTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
@@ -320,7 +327,7 @@ TEST_F(ServerRuntimeTest, CallsOutlivingTheDrainTimeoutAreCancelled) {
 }
 
 TEST_F(ServerRuntimeTest, ReadinessGoesNotServingDuringTheDrainDelay) {
-  options_.readiness_drain_delay = absl::Seconds(1);
+  options_.readiness_drain_delay = absl::Seconds(3);
   ASSERT_THAT(StartServer(), IsOk());
   std::thread stopper([&] { server_->Shutdown(); });
   // Poll until readiness flips; the server still answers calls meanwhile.
@@ -335,6 +342,61 @@ TEST_F(ServerRuntimeTest, ReadinessGoesNotServingDuringTheDrainDelay) {
   EchoResponse response;
   EXPECT_TRUE(Echo(request, &response).ok());
   stopper.join();
+}
+
+TEST_F(ServerRuntimeTest, CallsWhileAModuleStartsAreUnavailableAndHealthSaysSo) {
+  options_.grpc_port = recsys::testing::FreeLoopbackPort();
+  absl::Notification release_start;
+  absl::Status started;
+  std::thread starter([&] { started = StartServer([&] {
+                          release_start.WaitForNotification();
+                          return absl::OkStatus();
+                        }); });
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", options_.grpc_port),
+                                 grpc::InsecureChannelCredentials());
+  // Wait until the server listens (health answers) while the module is still starting.
+  absl::StatusOr<HealthStatus::ServingStatus> overall = Health("");
+  for (int i = 0; i < 500 && !overall.ok(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    overall = Health("");
+  }
+  EXPECT_THAT(overall, IsOkAndHolds(HealthStatus::NOT_SERVING));
+  EXPECT_THAT(Health("recsys.testing.v1.EchoService"), IsOkAndHolds(HealthStatus::NOT_SERVING));
+  EchoRequest request;
+  EchoResponse response;
+  const grpc::Status early = Echo(request, &response);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(early.error_message(), HasSubstr("service 'echo' is still starting"));
+
+  release_start.Notify();
+  starter.join();
+  ASSERT_THAT(started, IsOk());
+  EXPECT_THAT(Health(""), IsOkAndHolds(HealthStatus::SERVING));
+  EXPECT_THAT(Health("recsys.testing.v1.EchoService"), IsOkAndHolds(HealthStatus::SERVING));
+  EXPECT_TRUE(Echo(request, &response).ok());
+}
+
+TEST_F(ServerRuntimeTest, SlowHandlersRunOnHandlerThreadsNotGrpcThreads) {
+  options_.handler_threads = 16;
+  ASSERT_THAT(StartServer(), IsOk());
+  constexpr int kSlowCalls = 8;  // more than gRPC has callback threads on a small machine
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kSlowCalls; ++i) {
+    callers.emplace_back([&] {
+      EchoRequest request;
+      request.set_work_ms(4000);
+      EchoResponse response;
+      EXPECT_TRUE(Echo(request, &response, absl::Seconds(60)).ok());
+    });
+  }
+  for (int i = 0; i < 2000 && module_->service().working.load() < kSlowCalls; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  // All of them work at once, and the server still answers health checks meanwhile.
+  EXPECT_EQ(module_->service().working.load(), kSlowCalls);
+  EXPECT_THAT(Health(""), IsOkAndHolds(HealthStatus::SERVING));
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(module_->service().max_working.load(), kSlowCalls);
 }
 
 TEST_F(ServerRuntimeTest, TlsAndMutualTls) {
