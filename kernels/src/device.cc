@@ -49,10 +49,9 @@ int CudaDeviceCount() {
 
 std::vector<DeviceInfo> ListDevices() {
   std::vector<DeviceInfo> devices;
-  devices.push_back({"cpu",
-                     absl::StrCat(CpuModelName(), " (", std::thread::hardware_concurrency(),
-                                  " threads)"),
-                     0});
+  devices.push_back(
+      {"cpu", absl::StrCat(CpuModelName(), " (", std::thread::hardware_concurrency(), " threads)"),
+       0});
 #if defined(RECSYS_HAS_CUDA)
   for (DeviceInfo& d : cuda::VisibleDevices()) devices.push_back(std::move(d));
 #endif

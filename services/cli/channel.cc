@@ -3,24 +3,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/str_cat.h"
+#include "services/common/files.h"
 
 namespace recsys::cli {
-namespace {
-
-absl::StatusOr<std::string> ReadFile(const char* flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read '", path, "'"));
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-}  // namespace
-
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions& o) {
   if (o.target.empty()) return absl::InvalidArgumentError("--target: must not be empty");
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
@@ -33,14 +18,14 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const ChannelOptions&
   if (tls) {
     grpc::SslCredentialsOptions ssl;
     if (!o.tls_ca_file.empty()) {
-      absl::StatusOr<std::string> ca = ReadFile("--tls_ca_file", o.tls_ca_file);
+      absl::StatusOr<std::string> ca = ReadFileForFlag("--tls_ca_file", o.tls_ca_file);
       if (!ca.ok()) return ca.status();
       ssl.pem_root_certs = *ca;
     }
     if (!o.tls_cert_file.empty()) {
-      absl::StatusOr<std::string> cert = ReadFile("--tls_cert_file", o.tls_cert_file);
+      absl::StatusOr<std::string> cert = ReadFileForFlag("--tls_cert_file", o.tls_cert_file);
       if (!cert.ok()) return cert.status();
-      absl::StatusOr<std::string> key = ReadFile("--tls_key_file", o.tls_key_file);
+      absl::StatusOr<std::string> key = ReadFileForFlag("--tls_key_file", o.tls_key_file);
       if (!key.ok()) return key.status();
       ssl.pem_cert_chain = *cert;
       ssl.pem_private_key = *key;

@@ -119,8 +119,8 @@ int RunInfo(const CommandContext& ctx) {
     return kExitOk;
   }
   std::ostream& out = *ctx.out;
-  out << "recsys-server " << info.version() << " (" << info.git_revision() << ") at "
-      << ctx.target << "\n";
+  out << "recsys-server " << info.version() << " (" << info.git_revision() << ") at " << ctx.target
+      << "\n";
   out << "  started     "
       << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(info.start_time_ms()),
                           absl::UTCTimeZone())

@@ -26,8 +26,8 @@ absl::StatusOr<ServerReflectionResponse> Reflect(const std::shared_ptr<grpc::Cha
   return response;
 }
 
-absl::StatusOr<std::vector<std::string>> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout) {
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      absl::Duration timeout) {
   ServerReflectionRequest request;
   request.set_list_services("");
   absl::StatusOr<ServerReflectionResponse> response = Reflect(channel, request, timeout);

@@ -19,7 +19,7 @@ absl::StatusOr<grpc::reflection::v1alpha::ServerReflectionResponse> Reflect(
     const grpc::reflection::v1alpha::ServerReflectionRequest& request, absl::Duration timeout);
 
 // Fully-qualified names of the services the server exposes.
-absl::StatusOr<std::vector<std::string>> ListServices(
-    const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout);
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      absl::Duration timeout);
 
 }  // namespace recsys::cli

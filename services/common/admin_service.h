@@ -13,8 +13,7 @@ class AdminService final : public admin::v1::AdminService::CallbackService {
   // fill writes the current server info; it must be thread-safe.
   using InfoFiller = std::function<void(admin::v1::GetServerInfoResponse*)>;
 
-  AdminService(CallPolicy policy, InfoFiller fill)
-      : policy_(policy), fill_(std::move(fill)) {}
+  AdminService(CallPolicy policy, InfoFiller fill) : policy_(policy), fill_(std::move(fill)) {}
 
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* call,
                                           const admin::v1::GetServerInfoRequest* request,

@@ -27,7 +27,8 @@ class ConcurrencyLimiter {
   };
 
   // max_in_flight <= 0 means unlimited. limit_flag names the flag in error messages.
-  explicit ConcurrencyLimiter(int64_t max_in_flight, const char* limit_flag = "--max_concurrent_rpcs")
+  explicit ConcurrencyLimiter(int64_t max_in_flight,
+                              const char* limit_flag = "--max_concurrent_rpcs")
       : max_in_flight_(max_in_flight), limit_flag_(limit_flag) {}
 
   // A permit, or RESOURCE_EXHAUSTED naming the limit when all slots are taken.

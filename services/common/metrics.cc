@@ -155,7 +155,8 @@ RpcMetrics::RpcMetrics(prometheus::Registry& registry,
                 {"grpc_type", MethodType(method)}});
     }
   }
-  unknown_ = make({{"grpc_service", "unknown"}, {"grpc_method", "unknown"}, {"grpc_type", "unknown"}});
+  unknown_ =
+      make({{"grpc_service", "unknown"}, {"grpc_method", "unknown"}, {"grpc_type", "unknown"}});
 }
 
 RpcMetrics::~RpcMetrics() = default;

@@ -12,9 +12,9 @@ absl::Status RpcContext::Check(absl::string_view stage) const {
   }
   const absl::Time now = absl::Now();
   if (now >= deadline) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "deadline exceeded before ", stage, " (", absl::FormatDuration(now - deadline),
-        " past the deadline)"));
+    return absl::DeadlineExceededError(absl::StrCat("deadline exceeded before ", stage, " (",
+                                                    absl::FormatDuration(now - deadline),
+                                                    " past the deadline)"));
   }
   return absl::OkStatus();
 }

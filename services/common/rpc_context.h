@@ -5,9 +5,9 @@
 #include <grpcpp/server_context.h>
 
 #include <functional>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace recsys {

@@ -9,13 +9,13 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "recsys/kernels/device.h"
 #include "services/common/build_info.h"
+#include "services/common/files.h"
 #include "services/common/logging.h"
 #include "services/common/status_macros.h"
 
@@ -25,27 +25,17 @@ namespace {
 constexpr char kHealthService[] = "grpc.health.v1.Health";
 constexpr char kReflectionService[] = "grpc.reflection.v1alpha.ServerReflection";
 
-absl::StatusOr<std::string> ReadFile(const char* flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read '", path, "'"));
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(
-    const ServerOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeCredentials(const ServerOptions& o) {
   if (o.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl;
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  RECSYS_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile("--tls_cert_file", o.tls_cert_file));
-  RECSYS_ASSIGN_OR_RETURN(pair.private_key, ReadFile("--tls_key_file", o.tls_key_file));
+  RECSYS_ASSIGN_OR_RETURN(pair.cert_chain, ReadFileForFlag("--tls_cert_file", o.tls_cert_file));
+  RECSYS_ASSIGN_OR_RETURN(pair.private_key, ReadFileForFlag("--tls_key_file", o.tls_key_file));
   ssl.pem_key_cert_pairs.push_back(std::move(pair));
   if (!o.tls_client_ca_file.empty()) {
     RECSYS_ASSIGN_OR_RETURN(ssl.pem_root_certs,
-                            ReadFile("--tls_client_ca_file", o.tls_client_ca_file));
-    ssl.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+                            ReadFileForFlag("--tls_client_ca_file", o.tls_client_ca_file));
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(ssl);
 }
@@ -59,8 +49,7 @@ absl::Status PrepareDataDir(const std::string& dir) {
   }
   const std::string probe = absl::StrCat(dir, "/.recsys-write-test");
   if (!std::ofstream(probe)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("--data_dir: '", dir, "' is not writable"));
+    return absl::FailedPreconditionError(absl::StrCat("--data_dir: '", dir, "' is not writable"));
   }
   std::filesystem::remove(probe, ec);
   return absl::OkStatus();
@@ -168,8 +157,8 @@ absl::Status Server::BuildGrpcServer() {
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || grpc_port_ == 0) {
     grpc_server_.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "--grpc_port: cannot listen on ", address, " (in use, or not a local address?)"));
+    return absl::UnavailableError(absl::StrCat("--grpc_port: cannot listen on ", address,
+                                               " (in use, or not a local address?)"));
   }
   grpc::HealthCheckServiceInterface* health = grpc_server_->GetHealthCheckService();
   health->SetServingStatus("", false);  // until every module has started
@@ -198,8 +187,7 @@ absl::Status Server::StartModules() {
     absl::Status started = hosted->module->Start();
     if (!started.ok()) {
       return absl::Status(started.code(), absl::StrCat("service '", hosted->name,
-                                                       "' failed to start: ",
-                                                       started.message()));
+                                                       "' failed to start: ", started.message()));
     }
     hosted->started.store(true, std::memory_order_release);
     SetServing(*hosted, true);
@@ -217,15 +205,14 @@ absl::Status Server::WritePortsFile() const {
     std::ofstream out(tmp, std::ios::trunc);
     out << "{\"grpc_port\":" << grpc_port_ << ",\"metrics_port\":" << metrics_port_ << "}\n";
     if (!out) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--ports_file: cannot write '", tmp, "'"));
+      return absl::FailedPreconditionError(absl::StrCat("--ports_file: cannot write '", tmp, "'"));
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, options_.ports_file, ec);  // atomic: readers see all or nothing
   if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "--ports_file: cannot move into place '", options_.ports_file, "': ", ec.message()));
+    return absl::FailedPreconditionError(absl::StrCat("--ports_file: cannot move into place '",
+                                                      options_.ports_file, "': ", ec.message()));
   }
   return absl::OkStatus();
 }
@@ -271,15 +258,13 @@ void Server::Shutdown() {
     }
     log::Info("draining", {{"readiness_drain_delay_seconds",
                             absl::ToDoubleSeconds(options_.readiness_drain_delay)},
-                           {"drain_timeout_seconds",
-                            absl::ToDoubleSeconds(options_.drain_timeout)},
+                           {"drain_timeout_seconds", absl::ToDoubleSeconds(options_.drain_timeout)},
                            {"was_ready", ready_}});
     // Nobody routes to a server that never became ready: no need to wait for them to leave.
     if (ready_) absl::SleepFor(options_.readiness_drain_delay);
     grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.drain_timeout));
     grpc_server_->Wait();
-    log::Debug("grpc server stopped",
-               {{"seconds", absl::ToDoubleSeconds(absl::Now() - begin)}});
+    log::Debug("grpc server stopped", {{"seconds", absl::ToDoubleSeconds(absl::Now() - begin)}});
   }
   if (executor_ != nullptr) executor_->Stop();  // idle by now: every call has finished
   for (auto it = hosted_.rbegin(); it != hosted_.rend(); ++it) {

@@ -21,17 +21,17 @@ absl::Status CheckServiceName(const std::string& name, const std::vector<std::st
   if (std::find(available.begin(), available.end(), name) != available.end()) {
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat("--services: '", name,
-                                                 "' is not a service of this build (available: ",
-                                                 AvailableList(available), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--services: '", name,
+                   "' is not a service of this build (available: ", AvailableList(available), ")"));
 }
 
 absl::Status CheckPositiveDuration(const char* flag, absl::Duration d, bool allow_zero) {
   if (d < absl::ZeroDuration() || (!allow_zero && d == absl::ZeroDuration()) ||
       d == absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", absl::FormatDuration(d),
-                                                   allow_zero ? " must be >= 0 and finite"
-                                                              : " must be > 0 and finite"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", absl::FormatDuration(d),
+                     allow_zero ? " must be >= 0 and finite" : " must be > 0 and finite"));
   }
   return absl::OkStatus();
 }
@@ -55,8 +55,7 @@ absl::Status ParseServiceList(const std::string& spec, const std::vector<std::st
   for (absl::string_view part : absl::StrSplit(trimmed, ',')) {
     const std::string name(absl::StripAsciiWhitespace(part));
     if (name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--services: empty name in '", spec, "'"));
+      return absl::InvalidArgumentError(absl::StrCat("--services: empty name in '", spec, "'"));
     }
     RECSYS_RETURN_IF_ERROR(CheckServiceName(name, available));
     if (!seen.insert(name).second) {
@@ -90,15 +89,14 @@ absl::Status ValidateServerOptions(const ServerOptions& o,
   }
   RECSYS_RETURN_IF_ERROR(
       CheckRange("--max_message_bytes", o.max_message_bytes, 1024, int64_t{1} << 30));
-  RECSYS_RETURN_IF_ERROR(
-      CheckRange("--max_concurrent_rpcs", o.max_concurrent_rpcs, 0, 1'000'000));
+  RECSYS_RETURN_IF_ERROR(CheckRange("--max_concurrent_rpcs", o.max_concurrent_rpcs, 0, 1'000'000));
   RECSYS_RETURN_IF_ERROR(
       CheckRange("--max_concurrent_streams", o.max_concurrent_streams, 1, 1'000'000));
   RECSYS_RETURN_IF_ERROR(CheckRange("--handler_threads", o.handler_threads, 1, 4096));
   RECSYS_RETURN_IF_ERROR(
       CheckPositiveDuration("--default_deadline", o.default_deadline, /*allow_zero=*/false));
-  RECSYS_RETURN_IF_ERROR(CheckPositiveDuration("--readiness_drain_delay",
-                                               o.readiness_drain_delay, /*allow_zero=*/true));
+  RECSYS_RETURN_IF_ERROR(CheckPositiveDuration("--readiness_drain_delay", o.readiness_drain_delay,
+                                               /*allow_zero=*/true));
   RECSYS_RETURN_IF_ERROR(
       CheckPositiveDuration("--drain_timeout", o.drain_timeout, /*allow_zero=*/true));
   return absl::OkStatus();

@@ -12,10 +12,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define RECSYS_RETURN_IF_ERROR(expr)                    \
-  do {                                                  \
-    ::absl::Status recsys_status_ = (expr);             \
-    if (!recsys_status_.ok()) return recsys_status_;    \
+#define RECSYS_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status recsys_status_ = (expr);          \
+    if (!recsys_status_.ok()) return recsys_status_; \
   } while (false)
 
 #define RECSYS_STATUS_CONCAT_INNER_(a, b) a##b

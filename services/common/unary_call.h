@@ -56,11 +56,11 @@ grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* call,
 template <typename Request, typename Response, typename Body>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* call, const CallPolicy& policy,
                                      const Request* request, Response* response, Body body) {
-  return StartUnaryCall(call, policy,
-                        [request, response, body = std::move(body)](
-                            const RpcContext& ctx) mutable -> absl::Status {
-                          return body(ctx, *request, response);
-                        });
+  return StartUnaryCall(
+      call, policy,
+      [request, response, body = std::move(body)](const RpcContext& ctx) mutable -> absl::Status {
+        return body(ctx, *request, response);
+      });
 }
 
 }  // namespace recsys

@@ -27,8 +27,8 @@ absl::Status CheckCount(absl::string_view field, size_t count, size_t min, size_
                    : absl::StrCat(field, ": ", count, " entries, at least ", min, " required"));
   }
   if (count > max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", count, " entries, limit is ",
-                                                   max, LimitSuffix(limit_flag)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", count, " entries, limit is ", max, LimitSuffix(limit_flag)));
   }
   return absl::OkStatus();
 }
@@ -37,14 +37,13 @@ absl::Status CheckLength(absl::string_view field, absl::string_view value, size_
                          size_t max_bytes, absl::string_view limit_flag) {
   if (value.size() < min_bytes) {
     return absl::InvalidArgumentError(
-        value.empty() ? absl::StrCat(field, ": must not be empty")
-                      : absl::StrCat(field, ": ", value.size(), " bytes, at least ",
-                                     min_bytes, " required"));
+        value.empty()
+            ? absl::StrCat(field, ": must not be empty")
+            : absl::StrCat(field, ": ", value.size(), " bytes, at least ", min_bytes, " required"));
   }
   if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", value.size(),
-                                                   " bytes, limit is ", max_bytes,
-                                                   LimitSuffix(limit_flag)));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", value.size(), " bytes, limit is ",
+                                                   max_bytes, LimitSuffix(limit_flag)));
   }
   return absl::OkStatus();
 }
@@ -52,8 +51,8 @@ absl::Status CheckLength(absl::string_view field, absl::string_view value, size_
 absl::Status CheckRange(absl::string_view field, int64_t value, int64_t min, int64_t max,
                         absl::string_view limit_flag) {
   if (value < min || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", value, " is outside [", min,
-                                                   ", ", max, "]", LimitSuffix(limit_flag)));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", value, " is outside [", min, ", ",
+                                                   max, "]", LimitSuffix(limit_flag)));
   }
   return absl::OkStatus();
 }

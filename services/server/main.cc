@@ -66,8 +66,7 @@ int main(int argc, char** argv) {
 
   recsys::ServiceRegistry registry;
   recsys::RegisterBuiltinServices(&registry);
-  absl::StatusOr<recsys::ServerOptions> options =
-      recsys::ServerOptionsFromFlags(registry.Names());
+  absl::StatusOr<recsys::ServerOptions> options = recsys::ServerOptionsFromFlags(registry.Names());
   if (!options.ok()) {
     recsys::log::Error("invalid flags", {{"error", std::string(options.status().message())}});
     return 2;

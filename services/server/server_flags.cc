@@ -25,8 +25,7 @@ ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate chain; enables
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
-ABSL_FLAG(int64_t, max_message_bytes, 16 << 20,
-          "Largest request or response message, in bytes.");
+ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "Largest request or response message, in bytes.");
 ABSL_FLAG(int64_t, max_concurrent_rpcs, 512,
           "Calls handled at once across all services; more get RESOURCE_EXHAUSTED. "
           "0 = unlimited.");

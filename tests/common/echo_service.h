@@ -13,8 +13,7 @@ class EchoService final : public recsys::testing::v1::EchoService::CallbackServi
  public:
   explicit EchoService(CallPolicy policy) : policy_(policy) {}
 
-  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* call,
-                                 const v1::EchoRequest* request,
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* call, const v1::EchoRequest* request,
                                  v1::EchoResponse* response) override;
 
   // Notified when a handler with work_ms > 0 starts working.

@@ -8,9 +8,9 @@ namespace recsys::log {
 namespace {
 
 TEST(Logging, TextQuotesOnlyWhatNeedsIt) {
-  EXPECT_EQ(FormatForTest(Format::kText, "model loaded",
-                          {{"model", "sasrec"}, {"version", int64_t{3}}, {"warm", true},
-                           {"path", "/a b/c"}}),
+  EXPECT_EQ(FormatForTest(
+                Format::kText, "model loaded",
+                {{"model", "sasrec"}, {"version", int64_t{3}}, {"warm", true}, {"path", "/a b/c"}}),
             R"(model loaded model=sasrec version=3 warm=true path="/a b/c")");
 }
 

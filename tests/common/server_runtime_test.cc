@@ -1,9 +1,9 @@
 // The server runtime in-process, over real gRPC on loopback: health per service, status and
 // deadline handling, admission control, metrics, graceful drain and TLS.
+#include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
@@ -80,8 +80,8 @@ class ServerRuntimeTest : public ::testing::Test {
     HealthStatus response;
     grpc::ClientContext call;
     call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    const grpc::Status s = grpc::health::v1::Health::NewStub(channel_)->Check(&call, request,
-                                                                              &response);
+    const grpc::Status s =
+        grpc::health::v1::Health::NewStub(channel_)->Check(&call, request, &response);
     if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), "health");
     return response.status();
   }
@@ -100,8 +100,7 @@ class ServerRuntimeTest : public ::testing::Test {
 TEST_F(ServerRuntimeTest, ReportsEachServiceServingAndCreatesDataDir) {
   ASSERT_THAT(StartServer(), IsOk());
   EXPECT_THAT(Health(""), IsOkAndHolds(HealthStatus::SERVING));
-  EXPECT_THAT(Health("recsys.testing.v1.EchoService"),
-              IsOkAndHolds(HealthStatus::SERVING));
+  EXPECT_THAT(Health("recsys.testing.v1.EchoService"), IsOkAndHolds(HealthStatus::SERVING));
   EXPECT_THAT(Health("recsys.admin.v1.AdminService"), IsOkAndHolds(HealthStatus::SERVING));
   EXPECT_THAT(Health("recsys.seqrec.v1.SeqRecService"),
               StatusIs(absl::StatusCode::kNotFound, ::testing::_));
@@ -137,7 +136,8 @@ TEST_F(ServerRuntimeTest, ModuleStartFailureStopsStartupNamingTheService) {
 
 TEST_F(ServerRuntimeTest, InvalidOptionsAreRejectedBeforeListening) {
   options_.grpc_port = 123456;
-  EXPECT_THAT(StartServer(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--grpc_port")));
+  EXPECT_THAT(StartServer(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--grpc_port")));
 }
 
 TEST_F(ServerRuntimeTest, PortInUseIsAClearError) {
@@ -244,10 +244,12 @@ TEST_F(ServerRuntimeTest, MetricsCountEveryMethodByCode) {
   EXPECT_THAT(text, HasSubstr(absl::StrCat(
                         "recsys_grpc_server_handled_total{grpc_code=\"NOT_FOUND\",", echo, "} 1")));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("recsys_grpc_server_started_total{", echo, "} 3")));
-  EXPECT_THAT(text, HasSubstr(absl::StrCat("recsys_grpc_server_handling_seconds_count{", echo,
-                                           "} 3")));
+  EXPECT_THAT(text,
+              HasSubstr(absl::StrCat("recsys_grpc_server_handling_seconds_count{", echo, "} 3")));
   EXPECT_THAT(text, HasSubstr(absl::StrCat("recsys_grpc_server_in_flight_requests{", echo, "} 0")));
-  EXPECT_THAT(text, HasSubstr(R"(grpc_code="OK",grpc_method="Check",grpc_service="grpc.health.v1.Health")"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(grpc_code="OK",grpc_method="Check",grpc_service="grpc.health.v1.Health")"));
   EXPECT_THAT(text, HasSubstr(R"(recsys_service_ready{service="echo"} 1)"));
   EXPECT_THAT(text, HasSubstr("recsys_build_info{"));
 }
@@ -263,13 +265,12 @@ TEST_F(ServerRuntimeTest, UnknownMethodsShareOneBoundedSeries) {
     std::condition_variable cv;
     bool done = false;
     grpc::Status status;
-    generic.UnaryCall(&call, method, grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> lock(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_one();
-                      });
+    generic.UnaryCall(&call, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      status = s;
+      done = true;
+      cv.notify_one();
+    });
     std::unique_lock<std::mutex> lock(mu);
     cv.wait(lock, [&] { return done; });
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
@@ -303,8 +304,7 @@ TEST_F(ServerRuntimeTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
 
   EchoRequest request;
   EchoResponse response;
-  EXPECT_EQ(Echo(request, &response, absl::Seconds(2)).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Echo(request, &response, absl::Seconds(2)).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(ServerRuntimeTest, CallsOutlivingTheDrainTimeoutAreCancelled) {
@@ -348,10 +348,12 @@ TEST_F(ServerRuntimeTest, CallsWhileAModuleStartsAreUnavailableAndHealthSaysSo) 
   options_.grpc_port = recsys::testing::FreeLoopbackPort();
   absl::Notification release_start;
   absl::Status started;
-  std::thread starter([&] { started = StartServer([&] {
-                          release_start.WaitForNotification();
-                          return absl::OkStatus();
-                        }); });
+  std::thread starter([&] {
+    started = StartServer([&] {
+      release_start.WaitForNotification();
+      return absl::OkStatus();
+    });
+  });
   channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", options_.grpc_port),
                                  grpc::InsecureChannelCredentials());
   // Wait until the server listens (health answers) while the module is still starting.
@@ -400,10 +402,22 @@ TEST_F(ServerRuntimeTest, SlowHandlersRunOnHandlerThreadsNotGrpcThreads) {
 }
 
 TEST_F(ServerRuntimeTest, TlsAndMutualTls) {
-  const std::vector<std::string> make_cert = {
-      "/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-      "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-      "-keyout", dir_.File("key.pem"), "-out", dir_.File("cert.pem")};
+  const std::vector<std::string> make_cert = {"/usr/bin/openssl",
+                                              "req",
+                                              "-x509",
+                                              "-newkey",
+                                              "rsa:2048",
+                                              "-nodes",
+                                              "-days",
+                                              "1",
+                                              "-subj",
+                                              "/CN=localhost",
+                                              "-addext",
+                                              "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                                              "-keyout",
+                                              dir_.File("key.pem"),
+                                              "-out",
+                                              dir_.File("cert.pem")};
   if (!std::filesystem::exists(make_cert[0])) GTEST_SKIP() << "openssl is not installed";
   absl::StatusOr<recsys::testing::RunResult> made =
       recsys::testing::RunToCompletion(make_cert, dir_.path());

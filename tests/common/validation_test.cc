@@ -35,7 +35,8 @@ TEST(CheckCount, NamesFieldCountLimitAndFlag) {
 }
 
 TEST(CheckCount, EmptyAndBelowMinimum) {
-  EXPECT_THAT(CheckCount("queries", 0, 1, 10), StatusIs(kInvalid, Eq("queries: must not be empty")));
+  EXPECT_THAT(CheckCount("queries", 0, 1, 10),
+              StatusIs(kInvalid, Eq("queries: must not be empty")));
   EXPECT_THAT(CheckCount("pair", 1, 2, 2),
               StatusIs(kInvalid, Eq("pair: 1 entries, at least 2 required")));
   EXPECT_THAT(CheckCount("optional_list", 0, 0, 5), IsOk());
@@ -43,7 +44,8 @@ TEST(CheckCount, EmptyAndBelowMinimum) {
 
 TEST(CheckLength, BytesAgainstLimits) {
   EXPECT_THAT(CheckLength("user_id", "u1", 1, 128), IsOk());
-  EXPECT_THAT(CheckLength("user_id", "", 1, 128), StatusIs(kInvalid, Eq("user_id: must not be empty")));
+  EXPECT_THAT(CheckLength("user_id", "", 1, 128),
+              StatusIs(kInvalid, Eq("user_id: must not be empty")));
   EXPECT_THAT(CheckLength("query", std::string(5000, 'x'), 1, 4096, "--max_query_bytes"),
               StatusIs(kInvalid, AllOf(HasSubstr("query: 5000 bytes"), HasSubstr("4096"),
                                        HasSubstr("--max_query_bytes"))));

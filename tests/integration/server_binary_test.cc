@@ -1,9 +1,9 @@
 // The real recsys-server binary on free loopback ports: health over gRPC, service listing
 // through reflection, a /metrics scrape over HTTP, recsys-cli against it, and a clean exit on
 // SIGTERM within the drain timeout.
+#include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -46,7 +46,10 @@ class ServerBinaryTest : public ::testing::Test {
   // Starts recsys-server on port 0 and waits for its ports file.
   void StartServer(std::vector<std::string> extra_flags = {}) {
     std::vector<std::string> argv = {
-        RECSYS_SERVER_BINARY, "--bind_address=127.0.0.1", "--grpc_port=0", "--metrics_port=0",
+        RECSYS_SERVER_BINARY,
+        "--bind_address=127.0.0.1",
+        "--grpc_port=0",
+        "--metrics_port=0",
         absl::StrCat("--data_dir=", dir_.File("data")),
         absl::StrCat("--ports_file=", dir_.File("ports.json")),
         absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))};
@@ -67,7 +70,8 @@ class ServerBinaryTest : public ::testing::Test {
         return;
       }
       ASSERT_FALSE(server_->Wait(absl::Milliseconds(20)).has_value())
-          << "recsys-server exited during start-up:\n" << server_->Stderr();
+          << "recsys-server exited during start-up:\n"
+          << server_->Stderr();
     }
     FAIL() << "recsys-server wrote no ports file within 60 s:\n" << server_->Stderr();
   }

@@ -49,8 +49,7 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const st
   const size_t header_end = raw.find("\r\n\r\n");
   if (header_end == std::string::npos) return absl::DataLossError("no HTTP header end");
   HttpResponse response;
-  const std::vector<std::string> status_line =
-      absl::StrSplit(raw.substr(0, raw.find("\r\n")), ' ');
+  const std::vector<std::string> status_line = absl::StrSplit(raw.substr(0, raw.find("\r\n")), ' ');
   if (status_line.size() < 2 || !absl::SimpleAtoi(status_line[1], &response.status_code)) {
     return absl::DataLossError("bad HTTP status line");
   }

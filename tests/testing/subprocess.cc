@@ -101,14 +101,13 @@ std::string Subprocess::Stdout() const { return ReadFileOrEmpty(stdout_path_); }
 std::string Subprocess::Stderr() const { return ReadFileOrEmpty(stderr_path_); }
 
 absl::StatusOr<RunResult> RunToCompletion(const std::vector<std::string>& argv,
-                                          const std::string& output_dir,
-                                          absl::Duration timeout) {
+                                          const std::string& output_dir, absl::Duration timeout) {
   absl::StatusOr<Subprocess> process = Subprocess::Start(argv, output_dir);
   if (!process.ok()) return process.status();
   const std::optional<int> status = process->Wait(timeout);
   if (!status.has_value()) {
-    return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not finish within ",
-                                                    absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat(argv[0], " did not finish within ", absl::FormatDuration(timeout)));
   }
   return RunResult{*status, process->Stdout(), process->Stderr()};
 }
