@@ -2,7 +2,7 @@
 # the same warnings and the recsys:: alias.
 
 function(recsys_set_warnings target)
-  set(_flags -Wall -Wextra -Wno-unused-parameter)
+  set(_flags -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
   if(RECSYS_WERROR)
     list(APPEND _flags -Werror)
   endif()

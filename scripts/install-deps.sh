@@ -2,6 +2,8 @@
 # Installs, from Debian bookworm's archive, exactly what recsys needs to build and test.
 # Idempotent: when every package is already installed it changes nothing and needs no network.
 # Runs as root, or through sudo when available.
+#   scripts/install-deps.sh           build and tests
+#   scripts/install-deps.sh --bench   also PyTorch (Debian's python3-torch), the benchmarks' peer
 set -euo pipefail
 
 packages=(
@@ -18,6 +20,10 @@ packages=(
   # tests and benchmarks (openssl makes the TLS test certificates)
   libgtest-dev libgmock-dev libbenchmark-dev openssl
 )
+if [ "${1:-}" = "--bench" ]; then
+  # Debian's torch calls libblas.so.3, which libopenblas0-pthread (above) takes over.
+  packages+=(python3-torch python3-numpy)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

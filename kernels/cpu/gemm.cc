@@ -1,0 +1,164 @@
+#include "recsys/kernels/gemm.h"
+
+#include <cblas.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "kernels/src/check.h"
+
+namespace recsys::kernels {
+namespace {
+
+using internal::CheckNonNegative;
+using internal::CheckPointer;
+using internal::Invalid;
+
+// OpenBLAS runs an sgemm with m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD (4 by default) on
+// the calling thread. Only batches of entries that small are spread over OpenMP threads:
+// larger entries use OpenBLAS's own thread pool, and running both pools at once
+// oversubscribes the cores.
+constexpr int64_t kSmallGemmWork = int64_t{1} << 18;
+
+// Leading dimensions with the "0 = dense" defaults applied, as checked.
+struct Layout {
+  int64_t lda = 0, ldb = 0, ldc = 0;
+};
+
+// Validates the shape, leading dimensions and (for `matrices` > 0 matrices) the pointers of
+// p. `prefix` qualifies field names ("gemm." inside BatchedGemm).
+absl::Status CheckGemm(const char* op, const std::string& prefix, const GemmParams& p,
+                       int64_t matrices, Layout* layout) {
+  const auto field = [&prefix](const char* name) { return prefix + name; };
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"m", p.m},
+                                    {"n", p.n},
+                                    {"k", p.k},
+                                    {"lda", p.lda},
+                                    {"ldb", p.ldb},
+                                    {"ldc", p.ldc}}) {
+    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(op, field(name).c_str(), value));
+  }
+  // Row length of each matrix as stored.
+  const int64_t cols_a = p.transpose_a ? p.m : p.k;
+  const int64_t cols_b = p.transpose_b ? p.k : p.n;
+  const struct {
+    const char* name;
+    const char* what;
+    int64_t ld, cols;
+  } lds[] = {{"lda", "A", p.lda, cols_a}, {"ldb", "B", p.ldb, cols_b}, {"ldc", "C", p.ldc, p.n}};
+  for (const auto& ld : lds) {
+    if (ld.ld != 0 && ld.ld < ld.cols) {
+      return Invalid(op, field(ld.name).c_str(),
+                     absl::StrCat("(", ld.ld, ") must be >= ", ld.cols, " (the row length of ",
+                                  ld.what, " as stored) or 0 for dense"));
+    }
+  }
+  layout->lda = p.lda != 0 ? p.lda : cols_a;
+  layout->ldb = p.ldb != 0 ? p.ldb : cols_b;
+  layout->ldc = p.ldc != 0 ? p.ldc : p.n;
+  // cblas takes blasint (32-bit in this OpenBLAS build).
+  constexpr int64_t kMaxBlas = std::numeric_limits<blasint>::max();
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"m", p.m},
+                                    {"n", p.n},
+                                    {"k", p.k},
+                                    {"lda", layout->lda},
+                                    {"ldb", layout->ldb},
+                                    {"ldc", layout->ldc}}) {
+    if (value > kMaxBlas) {
+      return Invalid(op, field(name).c_str(),
+                     absl::StrCat("(", value, ") exceeds the BLAS int range (", kMaxBlas, ")"));
+    }
+  }
+  const int64_t any = matrices > 0 ? 1 : 0;
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(op, field("a").c_str(), p.a, any * p.m * p.k));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(op, field("b").c_str(), p.b, any * p.k * p.n));
+  return CheckPointer(op, field("c").c_str(), p.c, any * p.m * p.n);
+}
+
+// C = beta * C, writing zeros (not 0 * C, which keeps NaN) when beta == 0.
+void ScaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
+  if (beta == 1.0f) return;
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    if (beta == 0.0f) {
+      for (int64_t j = 0; j < n; ++j) row[j] = 0.0f;
+    } else {
+      for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+    }
+  }
+}
+
+// One checked GEMM. cblas rejects zero sizes (and a k == 0 product must still apply beta),
+// so those are handled here.
+void RunGemm(const GemmParams& p, const float* a, const float* b, float* c, const Layout& l) {
+  if (p.m == 0 || p.n == 0) return;
+  if (p.k == 0) {
+    ScaleC(p.m, p.n, p.beta, c, l.ldc);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, p.transpose_a ? CblasTrans : CblasNoTrans,
+              p.transpose_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(p.m),
+              static_cast<blasint>(p.n), static_cast<blasint>(p.k), p.alpha, a,
+              static_cast<blasint>(l.lda), b, static_cast<blasint>(l.ldb), p.beta, c,
+              static_cast<blasint>(l.ldc));
+}
+
+// p + offset, leaving a null pointer (allowed for an empty operand) null rather than
+// forming an invalid one.
+template <typename T>
+T* Advance(T* p, int64_t offset) {
+  return p == nullptr ? p : p + offset;
+}
+
+}  // namespace
+
+absl::Status Gemm(const Device& device, const GemmParams& params) {
+  constexpr char kOp[] = "Gemm";
+  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  Layout layout;
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(kOp, "", params, 1, &layout));
+  RunGemm(params, params.a, params.b, params.c, layout);
+  return absl::OkStatus();
+}
+
+absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params) {
+  constexpr char kOp[] = "BatchedGemm";
+  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  const GemmParams& g = params.gemm;
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"batch", params.batch},
+                                    {"stride_a", params.stride_a},
+                                    {"stride_b", params.stride_b},
+                                    {"stride_c", params.stride_c}}) {
+    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, name, value));
+  }
+  Layout layout;
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(kOp, "gemm.", g, params.batch, &layout));
+  if (params.batch > 1 && params.stride_c == 0) {
+    return Invalid(kOp, "stride_c", "(0) must be > 0 when batch > 1: c cannot be broadcast");
+  }
+  // Entries must not share output elements: they would race and the result would depend on
+  // the order of the batch.
+  if (params.batch > 1 && g.m > 0 && g.n > 0) {
+    const int64_t extent_c = (g.m - 1) * layout.ldc + g.n;
+    if (params.stride_c < extent_c) {
+      return Invalid(kOp, "stride_c",
+                     absl::StrCat("(", params.stride_c, ") must be >= ", extent_c,
+                                  " (the extent of one C matrix) when batch > 1"));
+    }
+  }
+  const double work =
+      static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);
+  const bool parallel = params.batch > 1 && work <= kSmallGemmWork;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t i = 0; i < params.batch; ++i) {
+    RunGemm(g, Advance(g.a, i * params.stride_a), Advance(g.b, i * params.stride_b),
+            Advance(g.c, i * params.stride_c), layout);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recsys::kernels

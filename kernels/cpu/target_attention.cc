@@ -1,0 +1,200 @@
+// CPU target attention with top-K: chunks of candidates are scored against blocks of history
+// with small sgemms (the two-part scale is folded into a pre-scaled copy of the queries), and
+// each candidate's scores go straight into its own K-sized heap. Scratch per thread is
+// O(chunk * block); nothing is O(C * L).
+#include "recsys/kernels/target_attention.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "kernels/src/check.h"
+
+namespace recsys::kernels {
+namespace {
+
+constexpr char kOp[] = "TargetAttentionTopK";
+// A chunk of candidates against a block of history is one small sgemm (16 x 256 x d stays
+// under OpenBLAS's single-thread threshold for d <= 64), run inside our OpenMP threads:
+// OpenBLAS's own threads would otherwise spin and fight them for the cores.
+constexpr int64_t kCandidateChunk = 16;
+constexpr int64_t kHistoryBlock = 256;
+
+struct Hit {
+  float score;
+  int64_t position;
+};
+
+// Better = higher score, ties to the lower position (a strict weak order).
+bool Better(const Hit& a, const Hit& b) {
+  return a.score > b.score || (a.score == b.score && a.position < b.position);
+}
+
+// Keeps the K best hits seen; the heap top is the worst kept hit.
+class TopKHeap {
+ public:
+  explicit TopKHeap(int64_t k) : k_(k) { hits_.reserve(static_cast<size_t>(k)); }
+
+  void Offer(float score, int64_t position) {
+    if (std::isnan(score)) return;
+    const Hit hit{score, position};
+    if (static_cast<int64_t>(hits_.size()) < k_) {
+      hits_.push_back(hit);
+      std::push_heap(hits_.begin(), hits_.end(), Better);
+    } else if (Better(hit, hits_.front())) {
+      std::pop_heap(hits_.begin(), hits_.end(), Better);
+      hits_.back() = hit;
+      std::push_heap(hits_.begin(), hits_.end(), Better);
+    }
+  }
+
+  // Best first.
+  std::vector<Hit> Sorted() {
+    std::vector<Hit> sorted = hits_;
+    std::sort(sorted.begin(), sorted.end(), Better);
+    return sorted;
+  }
+
+ private:
+  int64_t k_;
+  std::vector<Hit> hits_;
+};
+
+absl::Status Validate(const Device& device, const TargetAttentionParams& p) {
+  using internal::CheckNonNegative;
+  using internal::CheckPointer;
+  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"num_candidates", p.num_candidates},
+        {"history_len", p.history_len},
+        {"att_dim", p.att_dim},
+        {"value_dim", p.value_dim},
+        {"split_dim", p.split_dim}}) {
+    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, name, value));
+  }
+  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPositive(kOp, "top_k", p.top_k));
+  if (p.split_dim > p.att_dim) {
+    return internal::Invalid(kOp, "split_dim",
+                             absl::StrCat("(", p.split_dim, ") exceeds att_dim (", p.att_dim, ")"));
+  }
+  if (!std::isfinite(p.scale0) || !std::isfinite(p.scale1) || p.scale0 < 0 || p.scale1 < 0) {
+    return internal::Invalid(kOp, "scale0/scale1", "must be finite and >= 0");
+  }
+  const int64_t c = p.num_candidates, l = p.history_len;
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "queries", p.queries, c * p.att_dim));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "keys", p.keys, l * p.att_dim));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "values", p.values, l * p.value_dim));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "out", p.out, c * p.value_dim));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "selected", p.selected, c));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "weights", p.weights, c));
+  return absl::OkStatus();
+}
+
+// queries with each part multiplied by its scale, so one dot product gives the score.
+std::vector<float> ScaledQueries(const TargetAttentionParams& p) {
+  const int64_t split = p.split_dim == 0 ? p.att_dim : p.split_dim;
+  const int64_t rest = p.att_dim - split;
+  const float scale0 = p.scale0 > 0 ? p.scale0 : 1.0f / std::sqrt(static_cast<float>(split));
+  const float scale1 =
+      rest == 0 ? 0.0f : (p.scale1 > 0 ? p.scale1 : 1.0f / std::sqrt(static_cast<float>(rest)));
+  std::vector<float> scaled(static_cast<size_t>(p.num_candidates * p.att_dim));
+  for (int64_t c = 0; c < p.num_candidates; ++c) {
+    for (int64_t d = 0; d < p.att_dim; ++d) {
+      scaled[c * p.att_dim + d] = p.queries[c * p.att_dim + d] * (d < split ? scale0 : scale1);
+    }
+  }
+  return scaled;
+}
+
+// scores[c, j] = queries[c] . keys[j0 + j] for a chunk of candidates and a block of history.
+void ScoreBlock(const TargetAttentionParams& p, const float* queries, int64_t rows, int64_t j0,
+                int64_t cols, float* scores) {
+  if (p.att_dim == 0) {
+    std::fill(scores, scores + rows * cols, 0.0f);
+    return;
+  }
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
+              static_cast<int>(cols), static_cast<int>(p.att_dim), 1.0f, queries,
+              static_cast<int>(p.att_dim), p.keys + j0 * p.att_dim, static_cast<int>(p.att_dim),
+              0.0f, scores, static_cast<int>(cols));
+}
+
+// Softmax over the selected scores, weighted sum of their values, padded outputs.
+void Finish(const TargetAttentionParams& p, int64_t c, std::vector<Hit> hits) {
+  const int64_t k = p.top_k;
+  float* out = p.out + c * p.value_dim;
+  std::fill(out, out + p.value_dim, 0.0f);
+  double total = 0;
+  std::vector<double> w(hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    w[i] = std::exp(static_cast<double>(hits[i].score) - hits.front().score);
+    total += w[i];
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    const bool real = i < static_cast<int64_t>(hits.size());
+    const float weight = real ? static_cast<float>(w[i] / total) : 0.0f;
+    p.selected[c * k + i] = real ? hits[i].position : -1;
+    p.weights[c * k + i] = weight;
+    if (p.scores != nullptr) {
+      p.scores[c * k + i] = real ? hits[i].score : -std::numeric_limits<float>::infinity();
+    }
+    if (!real) continue;
+    const float* value = p.values + hits[i].position * p.value_dim;
+    for (int64_t d = 0; d < p.value_dim; ++d) out[d] += weight * value[d];
+  }
+}
+
+}  // namespace
+
+absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionParams& p) {
+  RECSYS_KERNEL_RETURN_IF_ERROR(Validate(device, p));
+  const int64_t c_count = p.num_candidates, l = p.history_len;
+  if (c_count == 0) return absl::OkStatus();
+  const std::vector<float> queries = ScaledQueries(p);
+  // Work items are (candidate chunk, history slice). With few candidates the history is
+  // sliced too, so both cores work even for a single candidate; slices merge at the end.
+  const int64_t chunks = (c_count + kCandidateChunk - 1) / kCandidateChunk;
+  const int64_t blocks = std::max<int64_t>(1, (l + kHistoryBlock - 1) / kHistoryBlock);
+  const int64_t threads = omp_get_max_threads();
+  const int64_t slices =
+      std::min(blocks, std::max<int64_t>(1, (2 * threads + chunks - 1) / chunks));
+  const int64_t blocks_per_slice = (blocks + slices - 1) / slices;
+  std::vector<TopKHeap> heaps(static_cast<size_t>(c_count * slices), TopKHeap(p.top_k));
+#pragma omp parallel if (c_count * l > 16384)
+  {
+    std::vector<float> scores(static_cast<size_t>(kCandidateChunk * kHistoryBlock));
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t item = 0; item < chunks * slices; ++item) {
+      const int64_t c0 = (item / slices) * kCandidateChunk;
+      const int64_t rows = std::min(kCandidateChunk, c_count - c0);
+      const int64_t slice = item % slices;
+      const int64_t j_end = std::min(l, (slice + 1) * blocks_per_slice * kHistoryBlock);
+      for (int64_t j0 = slice * blocks_per_slice * kHistoryBlock; j0 < j_end; j0 += kHistoryBlock) {
+        const int64_t cols = std::min(kHistoryBlock, j_end - j0);
+        ScoreBlock(p, queries.data() + c0 * p.att_dim, rows, j0, cols, scores.data());
+        for (int64_t c = 0; c < rows; ++c) {
+          TopKHeap& heap = heaps[(c0 + c) * slices + slice];
+          const float* row = scores.data() + c * cols;
+          for (int64_t j = 0; j < cols; ++j) {
+            if (p.key_valid == nullptr || p.key_valid[j0 + j] != 0) heap.Offer(row[j], j0 + j);
+          }
+        }
+      }
+    }
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < c_count; ++c) {
+      TopKHeap& merged = heaps[c * slices];
+      for (int64_t s = 1; s < slices; ++s) {
+        for (const Hit& hit : heaps[c * slices + s].Sorted()) merged.Offer(hit.score, hit.position);
+      }
+      Finish(p, c, merged.Sorted());
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace recsys::kernels

@@ -1,0 +1,47 @@
+// Argument checks shared by the op entry points: each returns INVALID_ARGUMENT naming the op
+// and the field, so a caller sees e.g. "Attention: num_heads (6) must be a multiple of
+// num_kv_heads (4)".
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "recsys/kernels/context.h"
+
+// Returns the status of expr from the calling function when it is not OK. (The kernels do not
+// depend on the services layer, so they carry their own copy of this macro.)
+#define RECSYS_KERNEL_RETURN_IF_ERROR(expr)                        \
+  do {                                                             \
+    ::absl::Status recsys_kernel_status_ = (expr);                 \
+    if (!recsys_kernel_status_.ok()) return recsys_kernel_status_; \
+  } while (false)
+
+namespace recsys::kernels::internal {
+
+inline absl::Status Invalid(const char* op, const char* field, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(op, ": ", field, " ", what));
+}
+
+inline absl::Status CheckNonNegative(const char* op, const char* field, int64_t value) {
+  if (value < 0) return Invalid(op, field, absl::StrCat("(", value, ") must be >= 0"));
+  return absl::OkStatus();
+}
+
+inline absl::Status CheckPositive(const char* op, const char* field, int64_t value) {
+  if (value <= 0) return Invalid(op, field, absl::StrCat("(", value, ") must be > 0"));
+  return absl::OkStatus();
+}
+
+// A pointer that must be set whenever the tensor it points to is non-empty.
+inline absl::Status CheckPointer(const char* op, const char* field, const void* p,
+                                 int64_t elements) {
+  if (p == nullptr && elements > 0) return Invalid(op, field, "is null");
+  return absl::OkStatus();
+}
+
+// OK for the CPU; for CUDA, FAILED_PRECONDITION from CheckDevice or UNIMPLEMENTED while the
+// op has no CUDA kernel yet.
+absl::Status CheckCpuOnly(const char* op, const Device& device);
+
+}  // namespace recsys::kernels::internal
