@@ -304,7 +304,9 @@ absl::Status Attention(const Device& device, const AttentionParams& params) {
 
   const int64_t blocks = (p.q_len + kQueryBlock - 1) / kQueryBlock;
   const int64_t tasks = p.batch * p.num_heads * blocks;
-#pragma omp parallel
+  // Below ~1 MFLOP the fork/join costs more than it saves.
+  const int64_t work = p.batch * p.num_heads * p.q_len * p.kv_len * p.head_dim;
+#pragma omp parallel if (tasks > 1 && work > (int64_t{1} << 19))
   {
     Scratch scratch(p.head_dim);
 #pragma omp for schedule(dynamic, 1)
