@@ -10,7 +10,7 @@ out="build/$preset/bench-results"
 
 scripts/install-deps.sh --bench
 cmake --preset "$preset" >/dev/null
-benches=(attention_bench target_attention_bench)
+benches=(attention_bench ops_bench target_attention_bench)
 cmake --build --preset "$preset" --target "${benches[@]}"
 mkdir -p "$out"
 for bench in "${benches[@]}"; do

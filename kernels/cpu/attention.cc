@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "kernels/src/check.h"
+#include "kernels/src/vector_math.h"
 
 namespace recsys::kernels {
 namespace {
@@ -29,14 +30,6 @@ constexpr char kOp[] = "Attention";
 constexpr int64_t kQueryBlock = 64;
 constexpr int64_t kKeyTile = 64;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-// The inner loops are compiled twice, for x86-64-v3 (AVX2 + FMA) and the baseline, and the
-// loader picks one at run time, as OpenBLAS does: the baseline alone is SSE2, 4 lanes.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RECSYS_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define RECSYS_VECTOR_CLONES
-#endif
 
 // Product of non-negative extents, or -1 when it does not fit in int64_t.
 int64_t Elements(std::initializer_list<int64_t> dims) {
@@ -199,26 +192,6 @@ void MaskTile(const Plan& plan, int64_t b, int64_t h, int64_t i0, int64_t j0, in
   }
 }
 
-// exp(x) for x <= 0 (softmax arguments after subtracting the row max), written without
-// branches or library calls so the tile loop vectorises: Cephes' expf polynomial after
-// range reduction, relative error ~1e-7; arguments below -87 (and -inf) give exactly 0.
-inline float ExpNonPositive(float x) {
-  const float clamped = std::max(x, -87.0f);
-  const float n = std::floor(clamped * 1.44269504088896341f + 0.5f);  // round(x / ln 2)
-  const float r = clamped - n * 0.693359375f + n * 2.12194440e-4f;    // x - n ln 2, two parts
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;  // 2^n, n in [-126, 0]
-  float two_n;
-  std::memcpy(&two_n, &bits, sizeof(two_n));
-  return x > -87.0f ? y * two_n : 0.0f;
-}
-
 // Online softmax step: folds the tile's probabilities into m, l and acc. The tile's logits
 // are turned into unnormalised probabilities in place.
 RECSYS_VECTOR_CLONES void AccumulateTile(const Plan& plan, int64_t b, int64_t g, int64_t j0,
@@ -244,7 +217,7 @@ RECSYS_VECTOR_CLONES void AccumulateTile(const Plan& plan, int64_t b, int64_t g,
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int64_t jj = 0; jj < n; ++jj) {
-      s[jj] = ExpNonPositive(s[jj] - m_new);
+      s[jj] = internal::ExpNonPositive(s[jj] - m_new);
       sum += s[jj];
     }
     sc.l[r] = sc.l[r] * alpha + sum;

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "kernels/src/check.h"
+#include "kernels/src/vector_math.h"
 
 namespace recsys::kernels {
 namespace {
@@ -97,7 +98,7 @@ void RmsNormRow(const float* x, const float* gamma, float* y, int64_t cols, doub
   for (int64_t j = 0; j < cols; ++j) y[j] = x[j] * rstd * gamma[j];
 }
 
-void SoftmaxRow(const float* x, float* y, int64_t cols) {
+RECSYS_VECTOR_CLONES void SoftmaxRow(const float* x, float* y, int64_t cols) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   float max = kNegInf;
   for (int64_t j = 0; j < cols; ++j) max = std::fmax(max, x[j]);
@@ -106,9 +107,10 @@ void SoftmaxRow(const float* x, float* y, int64_t cols) {
     return;
   }
   double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < cols; ++j) {
     // x == max short-circuits +inf - +inf; -inf entries give exp(-inf) == 0.
-    const float e = x[j] == max ? 1.0f : std::exp(x[j] - max);
+    const float e = x[j] == max ? 1.0f : internal::ExpNonPositive(x[j] - max);
     y[j] = e;
     sum += e;
   }
