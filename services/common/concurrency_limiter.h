@@ -34,9 +34,6 @@ class ConcurrencyLimiter {
   // A permit, or RESOURCE_EXHAUSTED naming the limit when all slots are taken.
   absl::Status TryAcquire(std::optional<Permit>* permit);
 
-  int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
-  int64_t max_in_flight() const { return max_in_flight_; }
-
  private:
   const int64_t max_in_flight_;
   const char* const limit_flag_;

@@ -30,8 +30,6 @@ class Executor {
   // Runs what is queued, then joins the workers. Idempotent.
   void Stop();
 
-  int threads() const { return static_cast<int>(workers_.size()); }
-
  private:
   void WorkerLoop();
 
