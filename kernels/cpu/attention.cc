@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 #include "kernels/src/vector_math.h"
 
@@ -285,11 +286,12 @@ void AttendBlock(const Plan& plan, int64_t b, int64_t h, int64_t i0, int64_t row
 }  // namespace
 
 absl::Status Attention(const Device& device, const AttentionParams& params) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(ValidateShapes(params));
   RECSYS_KERNEL_RETURN_IF_ERROR(ValidateOptions(params));
   const AttentionParams& p = params;
   if (p.batch == 0 || p.q_len == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::Attention(device, p);
 
   Plan plan;
   plan.p = &p;

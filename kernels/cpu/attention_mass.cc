@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 
 namespace recsys::kernels {
@@ -26,7 +27,7 @@ int64_t KeyTile(const AttentionMassParams& p) {
 }
 
 absl::Status Validate(const Device& device, const AttentionMassParams& p) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   for (const auto& [name, value] : {std::pair<const char*, int64_t>{"q_len", p.q_len},
                                     {"kv_len", p.kv_len},
                                     {"q_position", p.q_position}}) {
@@ -111,6 +112,7 @@ void AccumulateHead(const AttentionMassParams& p, int64_t head, float scale,
 
 absl::Status AttentionMass(const Device& device, const AttentionMassParams& p) {
   RECSYS_KERNEL_RETURN_IF_ERROR(Validate(device, p));
+  if (device.backend == Backend::kCuda) return cuda::AttentionMass(device, p);
   if (!p.accumulate) std::fill(p.mass, p.mass + p.kv_len, 0.0f);
   if (p.q_len == 0 || p.kv_len == 0) return absl::OkStatus();
   const float scale = p.scale > 0 ? p.scale : 1.0f / std::sqrt(static_cast<float>(p.head_dim));

@@ -8,13 +8,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 #include "kernels/src/vector_math.h"
 
 namespace recsys::kernels {
 namespace {
 
-using internal::CheckCpuOnly;
 using internal::CheckNonNegative;
 using internal::CheckPointer;
 using internal::Invalid;
@@ -167,13 +167,14 @@ absl::Status LayerNorm(const Device& device, const LayerNormParams& params) {
   constexpr const char* kOp = "LayerNorm";
   const LayerNormParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "gamma", p.gamma, p.cols));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "eps", p.eps));
   if (n == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::LayerNorm(device, p);
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
   for (int64_t r = 0; r < p.rows; ++r) {
     LayerNormRow(p.x + r * p.cols, p.gamma, p.beta, p.y + r * p.cols, p.cols, p.eps);
@@ -185,13 +186,14 @@ absl::Status RmsNorm(const Device& device, const RmsNormParams& params) {
   constexpr const char* kOp = "RmsNorm";
   const RmsNormParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "gamma", p.gamma, p.cols));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "eps", p.eps));
   if (n == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::RmsNorm(device, p);
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
   for (int64_t r = 0; r < p.rows; ++r) {
     RmsNormRow(p.x + r * p.cols, p.gamma, p.y + r * p.cols, p.cols, p.eps);
@@ -203,11 +205,12 @@ absl::Status Softmax(const Device& device, const SoftmaxParams& params) {
   constexpr const char* kOp = "Softmax";
   const SoftmaxParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
   if (n == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::Softmax(device, p);
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
   for (int64_t r = 0; r < p.rows; ++r) SoftmaxRow(p.x + r * p.cols, p.y + r * p.cols, p.cols);
   return absl::OkStatus();
@@ -216,10 +219,16 @@ absl::Status Softmax(const Device& device, const SoftmaxParams& params) {
 absl::Status Activate(const Device& device, Activation activation, const float* x, float* y,
                       int64_t n) {
   constexpr const char* kOp = "Activate";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", x, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", y, n));
+  if (activation < Activation::kRelu || activation > Activation::kSigmoid) {
+    return Invalid(kOp, "activation",
+                   absl::StrCat("(", static_cast<int>(activation), ") is not an Activation"));
+  }
+  if (n == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::Activate(device, activation, x, y, n);
   switch (activation) {
     // `x < 0 ? 0 : x` rather than max() so NaN propagates, as torch.relu does.
     case Activation::kRelu:
@@ -247,11 +256,13 @@ absl::Status Activate(const Device& device, Activation activation, const float* 
 absl::Status SwiGlu(const Device& device, const float* gate, const float* up, float* out,
                     int64_t n) {
   constexpr const char* kOp = "SwiGlu";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "gate", gate, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "up", up, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "out", out, n));
+  if (n == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::SwiGlu(device, gate, up, out, n);
   // Element i reads gate[i] and up[i] before writing out[i], so aliasing either is safe.
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
   for (int64_t i = 0; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
@@ -262,7 +273,7 @@ absl::Status Rope(const Device& device, const RopeParams& params) {
   constexpr const char* kOp = "Rope";
   const RopeParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "tokens", p.tokens));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "heads", p.heads));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "head_dim", p.head_dim));
@@ -274,6 +285,9 @@ absl::Status Rope(const Device& device, const RopeParams& params) {
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "positions", p.positions, p.tokens));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "theta", p.theta));
+  if (n == 0) return absl::OkStatus();
+  // Device positions are not read back to be checked: a negative one rotates backwards.
+  if (device.backend == Backend::kCuda) return cuda::Rope(device, p);
   for (int64_t t = 0; t < p.tokens; ++t) {
     if (p.positions[t] < 0) {
       return Invalid(kOp, absl::StrCat("positions[", t, "]").c_str(),

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 
 namespace recsys::kernels {
@@ -114,20 +115,41 @@ T* Advance(T* p, int64_t offset) {
   return p == nullptr ? p : p + offset;
 }
 
+// p with its leading dimensions resolved (the CUDA path takes no 0 = dense defaults).
+GemmParams WithLayout(const GemmParams& p, const Layout& layout) {
+  GemmParams resolved = p;
+  resolved.lda = layout.lda;
+  resolved.ldb = layout.ldb;
+  resolved.ldc = layout.ldc;
+  return resolved;
+}
+
 }  // namespace
+
+namespace internal {
+
+absl::Status CheckGemmShape(const char* op, const GemmParams& p, GemmParams* resolved) {
+  Layout layout;
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(op, "", p, 1, &layout));
+  *resolved = WithLayout(p, layout);
+  return absl::OkStatus();
+}
+
+}  // namespace internal
 
 absl::Status Gemm(const Device& device, const GemmParams& params) {
   constexpr char kOp[] = "Gemm";
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   Layout layout;
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(kOp, "", params, 1, &layout));
+  if (device.backend == Backend::kCuda) return cuda::Gemm(device, WithLayout(params, layout));
   RunGemm(params, params.a, params.b, params.c, layout);
   return absl::OkStatus();
 }
 
 absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params) {
   constexpr char kOp[] = "BatchedGemm";
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   const GemmParams& g = params.gemm;
   for (const auto& [name, value] : {std::pair<const char*, int64_t>{"batch", params.batch},
                                     {"stride_a", params.stride_a},
@@ -149,6 +171,11 @@ absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params) 
                      absl::StrCat("(", params.stride_c, ") must be >= ", extent_c,
                                   " (the extent of one C matrix) when batch > 1"));
     }
+  }
+  if (device.backend == Backend::kCuda) {
+    BatchedGemmParams resolved = params;
+    resolved.gemm = WithLayout(g, layout);
+    return cuda::BatchedGemm(device, resolved);
   }
   const double work =
       static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k);

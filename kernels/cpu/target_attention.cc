@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 
 namespace recsys::kernels {
@@ -67,7 +68,7 @@ class TopKHeap {
 absl::Status Validate(const Device& device, const TargetAttentionParams& p) {
   using internal::CheckNonNegative;
   using internal::CheckPointer;
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   for (const auto& [name, value] :
        {std::pair<const char*, int64_t>{"num_candidates", p.num_candidates},
         {"history_len", p.history_len},
@@ -154,6 +155,7 @@ absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionPara
   RECSYS_KERNEL_RETURN_IF_ERROR(Validate(device, p));
   const int64_t c_count = p.num_candidates, l = p.history_len;
   if (c_count == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::TargetAttentionTopK(device, p);
   const std::vector<float> queries = ScaledQueries(p);
   // Work items are (candidate chunk, history slice). With few candidates the history is
   // sliced too, so both cores work even for a single candidate; slices merge at the end.

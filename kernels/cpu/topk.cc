@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 
 namespace recsys::kernels {
@@ -276,7 +277,7 @@ absl::Status CheckExclusions(const CatalogTopKParams& p) {
 }
 
 absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckCpuOnly(kOp, device));
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "batch", p.batch));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "num_items", p.num_items));
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "dim", p.dim));
@@ -295,7 +296,22 @@ absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
   for (const auto& t : tensors) {
     RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, t.name, t.ptr, t.elements));
   }
-  return CheckExclusions(p);
+  // CUDA offsets live in device memory: CatalogTopKOnCuda checks a host copy of them.
+  return device.backend == Backend::kCpu ? CheckExclusions(p) : absl::OkStatus();
+}
+
+absl::Status CatalogTopKOnCuda(const Device& device, const CatalogTopKParams& p) {
+  if (p.exclude_offsets != nullptr) {
+    std::vector<int64_t> offsets(static_cast<size_t>(p.batch + 1));
+    RECSYS_KERNEL_RETURN_IF_ERROR(cuda::CopyToHost(device, offsets.data(), p.exclude_offsets,
+                                                   sizeof(int64_t) * (p.batch + 1)));
+    CatalogTopKParams host_view = p;
+    host_view.exclude_offsets = offsets.data();
+    RECSYS_KERNEL_RETURN_IF_ERROR(CheckExclusions(host_view));
+  } else if (p.exclude_ids != nullptr) {
+    return Invalid(kOp, "exclude_offsets", "is null but exclude_ids is set");
+  }
+  return cuda::CatalogTopK(device, p);
 }
 
 }  // namespace
@@ -303,6 +319,7 @@ absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
 absl::Status CatalogTopK(const Device& device, const CatalogTopKParams& params) {
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckParams(device, params));
   if (params.batch == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return CatalogTopKOnCuda(device, params);
   const Plan plan = MakePlan(params);
   for (int64_t u0 = 0; u0 < params.batch; u0 += plan.users_per_pass) {
     Pass(params, plan, u0, std::min(plan.users_per_pass, params.batch - u0)).Run();

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "recsys/kernels/context.h"
+#include "recsys/kernels/gemm.h"
 
 // Returns the status of expr from the calling function when it is not OK. (The kernels do not
 // depend on the services layer, so they carry their own copy of this macro.)
@@ -40,8 +41,8 @@ inline absl::Status CheckPointer(const char* op, const char* field, const void* 
   return absl::OkStatus();
 }
 
-// OK for the CPU; for CUDA, FAILED_PRECONDITION from CheckDevice or UNIMPLEMENTED while the
-// op has no CUDA kernel yet.
-absl::Status CheckCpuOnly(const char* op, const Device& device);
+// Gemm's shape, leading-dimension and pointer checks (op names the caller); *resolved gets
+// p with its 0 = dense leading dimensions replaced by the actual ones.
+absl::Status CheckGemmShape(const char* op, const GemmParams& p, GemmParams* resolved);
 
 }  // namespace recsys::kernels::internal

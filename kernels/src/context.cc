@@ -23,14 +23,4 @@ absl::Status CheckDevice(const Device& device) {
   return absl::OkStatus();
 }
 
-namespace internal {
-
-absl::Status CheckCpuOnly(const char* op, const Device& device) {
-  if (device.backend == Backend::kCpu) return absl::OkStatus();
-  if (absl::Status s = CheckDevice(device); !s.ok()) return s;
-  return absl::UnimplementedError(
-      absl::StrCat(op, ": no CUDA kernel yet; pass Device::Cpu() with host pointers"));
-}
-
-}  // namespace internal
 }  // namespace recsys::kernels

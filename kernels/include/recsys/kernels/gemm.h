@@ -35,4 +35,26 @@ struct BatchedGemmParams {
 
 absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params);
 
+// 16-bit floating-point inputs, stored as their bit patterns.
+enum class HalfType {
+  kFloat16,   // IEEE binary16
+  kBFloat16,  // bfloat16 (the top half of an fp32)
+};
+
+// C (fp32) = alpha * op(A) * op(B) + beta * C with A and B in fp16 or bf16, products
+// accumulated in fp32 (cuBLAS GemmEx with fp32 compute on CUDA; on the CPU the inputs are
+// widened to fp32 and multiplied with sgemm, which is the same arithmetic).
+struct MixedGemmParams {
+  GemmParams shape;  // everything but shape.a and shape.b, which must stay null
+  HalfType type = HalfType::kBFloat16;
+  const uint16_t* a = nullptr;
+  const uint16_t* b = nullptr;
+};
+
+absl::Status MixedGemm(const Device& device, const MixedGemmParams& params);
+
+// Round-to-nearest-even conversions between fp32 and the 16-bit types (host side).
+uint16_t FloatToHalf(float x, HalfType type);
+float HalfToFloat(uint16_t bits, HalfType type);
+
 }  // namespace recsys::kernels

@@ -1,0 +1,174 @@
+// Label gpu: the CUDA GEMMs, elementwise ops and memory helpers against the CPU path on the
+// same inputs. Skips without a CUDA device.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <vector>
+
+#include "recsys/kernels/elementwise.h"
+#include "recsys/kernels/gemm.h"
+#include "tests/kernels/gpu_test_util.h"
+
+namespace recsys::kernels::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class GpuOpsTest : public GpuTest {};
+
+TEST_F(GpuOpsTest, BufferRoundTrip) {
+  const std::vector<float> host = RandomFloats(1001, 1);
+  DeviceBuffer buffer = Upload(host);
+  EXPECT_EQ(buffer.size_bytes(), static_cast<int64_t>(host.size() * sizeof(float)));
+  EXPECT_EQ(Download<float>(buffer, host.size()), host);
+  EXPECT_TRUE(DeviceBuffer::Allocate(gpu_, 0).ok());
+}
+
+TEST_F(GpuOpsTest, GemmMatchesCpuForEveryTransposeAndPaddedStrides) {
+  const int64_t m = 37, n = 53, k = 71, pad = 3;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      GemmParams p;
+      p.transpose_a = ta;
+      p.transpose_b = tb;
+      p.m = m, p.n = n, p.k = k;
+      p.lda = (ta ? m : k) + pad;
+      p.ldb = (tb ? k : n) + pad;
+      p.ldc = n + pad;
+      p.alpha = 0.75f;
+      p.beta = 0.5f;
+      const std::vector<float> a = RandomFloats((ta ? k : m) * p.lda, 2);
+      const std::vector<float> b = RandomFloats((tb ? n : k) * p.ldb, 3);
+      std::vector<float> c = RandomFloats(m * p.ldc, 4);
+      DeviceBuffer da = Upload(a), db = Upload(b), dc = Upload(c);
+      GemmParams g = p;
+      g.a = da.as<float>(), g.b = db.as<float>(), g.c = dc.as<float>();
+      ASSERT_TRUE(Gemm(gpu_, g).ok());
+      p.a = a.data(), p.b = b.data(), p.c = c.data();
+      ASSERT_TRUE(Gemm(cpu_, p).ok());
+      ExpectNear(Download<float>(dc, c.size()), c, 1e-4f, 1e-4f, "c");
+    }
+  }
+}
+
+TEST_F(GpuOpsTest, BatchedGemmBroadcastsB) {
+  BatchedGemmParams p;
+  p.gemm.m = 9, p.gemm.n = 17, p.gemm.k = 33;
+  p.batch = 5;
+  p.stride_a = 9 * 33, p.stride_b = 0, p.stride_c = 9 * 17;
+  const std::vector<float> a = RandomFloats(5 * 9 * 33, 5), b = RandomFloats(33 * 17, 6);
+  std::vector<float> c(5 * 9 * 17, std::numeric_limits<float>::quiet_NaN());
+  DeviceBuffer da = Upload(a), db = Upload(b), dc = Upload(c);
+  BatchedGemmParams g = p;
+  g.gemm.a = da.as<float>(), g.gemm.b = db.as<float>(), g.gemm.c = dc.as<float>();
+  ASSERT_TRUE(BatchedGemm(gpu_, g).ok());
+  p.gemm.a = a.data(), p.gemm.b = b.data(), p.gemm.c = c.data();
+  ASSERT_TRUE(BatchedGemm(cpu_, p).ok());  // beta 0: the NaN in C must not survive
+  ExpectNear(Download<float>(dc, c.size()), c, 1e-4f, 1e-4f, "c");
+}
+
+TEST_F(GpuOpsTest, MixedGemmMatchesCpuForBothHalfTypes) {
+  for (HalfType type : {HalfType::kFloat16, HalfType::kBFloat16}) {
+    const int64_t m = 45, n = 29, k = 130;
+    std::vector<uint16_t> a(m * k), b(n * k);
+    const std::vector<float> fa = RandomFloats(a.size(), 7), fb = RandomFloats(b.size(), 8);
+    for (size_t i = 0; i < a.size(); ++i) a[i] = FloatToHalf(fa[i], type);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = FloatToHalf(fb[i], type);
+    MixedGemmParams p;
+    p.type = type;
+    p.shape.m = m, p.shape.n = n, p.shape.k = k;
+    p.shape.transpose_b = true;
+    std::vector<float> c(m * n);
+    DeviceBuffer da = Upload(a), db = Upload(b), dc = Upload(c);
+    MixedGemmParams g = p;
+    g.a = da.as<uint16_t>(), g.b = db.as<uint16_t>(), g.shape.c = dc.as<float>();
+    ASSERT_TRUE(MixedGemm(gpu_, g).ok());
+    p.a = a.data(), p.b = b.data(), p.shape.c = c.data();
+    ASSERT_TRUE(MixedGemm(cpu_, p).ok());
+    ExpectNear(Download<float>(dc, c.size()), c, 1e-3f, 1e-3f, "c");
+  }
+}
+
+TEST_F(GpuOpsTest, RowOpsMatchCpuIncludingMaskedRows) {
+  const int64_t rows = 67, cols = 301;
+  std::vector<float> x = RandomFloats(rows * cols, 9, -4.0f, 4.0f);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < cols; ++j) x[5 * cols + j] = -inf;  // fully masked row
+  for (int64_t j = 0; j < cols; j += 3) x[6 * cols + j] = -inf;
+  std::vector<float> x_norm = RandomFloats(rows * cols, 10, 90.0f, 110.0f);  // large mean
+  const std::vector<float> gamma = RandomFloats(cols, 11), beta = RandomFloats(cols, 12);
+  DeviceBuffer dx = Upload(x), dn = Upload(x_norm), dg = Upload(gamma), db = Upload(beta);
+  DeviceBuffer dy = Upload(std::vector<float>(rows * cols));
+  std::vector<float> y(rows * cols);
+
+  ASSERT_TRUE(Softmax(gpu_, {dx.as<float>(), dy.as<float>(), rows, cols}).ok());
+  ASSERT_TRUE(Softmax(cpu_, {x.data(), y.data(), rows, cols}).ok());
+  ExpectNear(Download<float>(dy, y.size()), y, 1e-6f, 1e-5f, "softmax");
+
+  ASSERT_TRUE(LayerNorm(gpu_, {dn.as<float>(), dg.as<float>(), db.as<float>(), dy.as<float>(),
+                               rows, cols, 1e-5f})
+                  .ok());
+  ASSERT_TRUE(
+      LayerNorm(cpu_, {x_norm.data(), gamma.data(), beta.data(), y.data(), rows, cols, 1e-5f})
+          .ok());
+  ExpectNear(Download<float>(dy, y.size()), y, 1e-4f, 1e-4f, "layer_norm");
+
+  ASSERT_TRUE(
+      RmsNorm(gpu_, {dn.as<float>(), dg.as<float>(), dy.as<float>(), rows, cols, 1e-6f}).ok());
+  ASSERT_TRUE(RmsNorm(cpu_, {x_norm.data(), gamma.data(), y.data(), rows, cols, 1e-6f}).ok());
+  ExpectNear(Download<float>(dy, y.size()), y, 1e-5f, 1e-5f, "rms_norm");
+
+  // In place on the device.
+  ASSERT_TRUE(Softmax(gpu_, {dx.as<float>(), dx.as<float>(), rows, cols}).ok());
+  ASSERT_TRUE(Softmax(cpu_, {x.data(), y.data(), rows, cols}).ok());
+  ExpectNear(Download<float>(dx, y.size()), y, 1e-6f, 1e-5f, "softmax in place");
+}
+
+TEST_F(GpuOpsTest, ActivationsAndSwiGluMatchCpu) {
+  const int64_t n = 100003;
+  std::vector<float> x = RandomFloats(n, 13, -30.0f, 30.0f);
+  x[0] = 0.0f, x[1] = -100.0f, x[2] = 100.0f;
+  const std::vector<float> up = RandomFloats(n, 14);
+  DeviceBuffer dx = Upload(x), dup = Upload(up), dy = Upload(std::vector<float>(n));
+  std::vector<float> y(n);
+  for (Activation a : {Activation::kRelu, Activation::kGeluErf, Activation::kGeluTanh,
+                       Activation::kSilu, Activation::kSigmoid}) {
+    ASSERT_TRUE(Activate(gpu_, a, dx.as<float>(), dy.as<float>(), n).ok());
+    ASSERT_TRUE(Activate(cpu_, a, x.data(), y.data(), n).ok());
+    ExpectNear(Download<float>(dy, n), y, 1e-6f, 1e-5f, "activation");
+  }
+  ASSERT_TRUE(SwiGlu(gpu_, dx.as<float>(), dup.as<float>(), dy.as<float>(), n).ok());
+  ASSERT_TRUE(SwiGlu(cpu_, x.data(), up.data(), y.data(), n).ok());
+  ExpectNear(Download<float>(dy, n), y, 1e-6f, 1e-5f, "swiglu");
+}
+
+TEST_F(GpuOpsTest, RopeMatchesCpuInBothLayoutsAtLargePositions) {
+  const int64_t tokens = 37, heads = 3, dim = 64;
+  std::vector<int64_t> positions(tokens);
+  for (int64_t t = 0; t < tokens; ++t) positions[t] = t * 2731;  // up to ~10^5
+  for (bool interleaved : {false, true}) {
+    std::vector<float> x = RandomFloats(tokens * heads * dim, 15);
+    DeviceBuffer dx = Upload(x), dp = Upload(positions);
+    ASSERT_TRUE(Rope(gpu_, {dx.as<float>(), dp.as<int64_t>(), tokens, heads, dim, 10000.0f,
+                            interleaved})
+                    .ok());
+    ASSERT_TRUE(
+        Rope(cpu_, {x.data(), positions.data(), tokens, heads, dim, 10000.0f, interleaved}).ok());
+    ExpectNear(Download<float>(dx, x.size()), x, 1e-5f, 1e-5f, "rope");
+  }
+}
+
+TEST_F(GpuOpsTest, HostPointersAreRefusedNotFaulted) {
+  std::vector<float> x(64, 1.0f), y(64);
+  const absl::Status status = Activate(gpu_, Activation::kRelu, x.data(), y.data(), 64);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("host memory"));
+  // The context is still usable afterwards.
+  DeviceBuffer dx = Upload(x);
+  EXPECT_TRUE(Activate(gpu_, Activation::kRelu, dx.as<float>(), dx.as<float>(), 64).ok());
+  EXPECT_EQ(Download<float>(dx, 64), x);
+}
+
+}  // namespace
+}  // namespace recsys::kernels::testing
