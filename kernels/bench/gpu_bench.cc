@@ -73,8 +73,8 @@ void BM_GpuAttention(benchmark::State& state) {
   AttentionParams g = p;
   p.q = q.h(), p.k = k.h(), p.v = v.h(), p.out = out.h();
   g.q = q.d(), g.k = k.d(), g.v = v.d(), g.out = out.d();
-  GpuVsCpu(state, [](const Device& dev, const AttentionParams& x) { return Attention(dev, x); },
-           g, p);
+  GpuVsCpu(
+      state, [](const Device& dev, const AttentionParams& x) { return Attention(dev, x); }, g, p);
 }
 BENCHMARK(BM_GpuAttention)
     ->ArgNames({"B", "S", "H", "D", "causal"})
@@ -115,8 +115,7 @@ BENCHMARK(BM_GpuTargetAttention)
 void BM_GpuAttentionMass(benchmark::State& state) {
   if (NoGpu(state)) return;
   const int64_t q_len = 32, kv = state.range(0), h = 8, d = 64;
-  Mirror<float> q(Normal(q_len * h * d, 7)), k(Normal(kv * h * d, 8)),
-      mass{std::vector<float>(kv)};
+  Mirror<float> q(Normal(q_len * h * d, 7)), k(Normal(kv * h * d, 8)), mass{std::vector<float>(kv)};
   AttentionMassParams p;
   p.q_len = q_len, p.kv_len = kv, p.num_heads = h, p.num_kv_heads = h, p.head_dim = d;
   p.q_position = kv - q_len;
@@ -165,11 +164,17 @@ void BM_GpuGemm(benchmark::State& state) {
   GemmParams g = p;
   p.a = a.h(), p.b = b.h(), p.c = c.h();
   g.a = a.d(), g.b = b.d(), g.c = c.d();
-  GpuVsCpu(state, [](const Device& dev, const GemmParams& x) { return Gemm(dev, x); }, g, p);
-  state.counters["gpu_TFLOPs"] = benchmark::Counter(2.0 * n * n * n * 1e-12,
-                                                    benchmark::Counter::kIsIterationInvariantRate);
+  GpuVsCpu(
+      state, [](const Device& dev, const GemmParams& x) { return Gemm(dev, x); }, g, p);
+  state.counters["gpu_TFLOPs"] =
+      benchmark::Counter(2.0 * n * n * n * 1e-12, benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_GpuGemm)->ArgNames({"n"})->Arg(1024)->Arg(4096)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_GpuGemm)
+    ->ArgNames({"n"})
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace recsys::kernels::bench

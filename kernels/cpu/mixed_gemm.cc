@@ -16,8 +16,7 @@ namespace {
 constexpr char kOp[] = "MixedGemm";
 
 // The stored rows x cols matrix (row stride ld) widened to a dense fp32 copy.
-std::vector<float> Widen(const uint16_t* x, int64_t rows, int64_t cols, int64_t ld,
-                         HalfType type) {
+std::vector<float> Widen(const uint16_t* x, int64_t rows, int64_t cols, int64_t ld, HalfType type) {
   std::vector<float> out(static_cast<size_t>(rows * cols));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = HalfToFloat(x[r * ld + c], type);
@@ -36,8 +35,9 @@ uint16_t FloatToHalf(float x, HalfType type) {
   }
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof(bits));
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40u);  // NaN
-  bits += 0x7fffu + ((bits >> 16) & 1u);  // round to nearest even
+  if ((bits & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((bits >> 16) | 0x40u);  // NaN
+  bits += 0x7fffu + ((bits >> 16) & 1u);                 // round to nearest even
   return static_cast<uint16_t>(bits >> 16);
 }
 

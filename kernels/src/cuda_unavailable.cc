@@ -36,9 +36,7 @@ absl::Status SwiGlu(const Device&, const float*, const float*, float*, int64_t) 
 absl::Status Rope(const Device&, const RopeParams&) { return NotBuilt(); }
 absl::Status Attention(const Device&, const AttentionParams&) { return NotBuilt(); }
 absl::Status AttentionMass(const Device&, const AttentionMassParams&) { return NotBuilt(); }
-absl::Status TargetAttentionTopK(const Device&, const TargetAttentionParams&) {
-  return NotBuilt();
-}
+absl::Status TargetAttentionTopK(const Device&, const TargetAttentionParams&) { return NotBuilt(); }
 absl::Status CatalogTopK(const Device&, const CatalogTopKParams&) { return NotBuilt(); }
 
 }  // namespace recsys::kernels::cuda

@@ -35,8 +35,8 @@ absl::StatusOr<DeviceBuffer> DeviceBuffer::Allocate(const Device& device, int64_
     RECSYS_KERNEL_RETURN_IF_ERROR(cuda::Allocate(device, bytes, &buffer.data_));
     return buffer;
   }
-  const size_t rounded = (static_cast<size_t>(bytes) + kCpuAlignment - 1) / kCpuAlignment *
-                         kCpuAlignment;
+  const size_t rounded =
+      (static_cast<size_t>(bytes) + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
   buffer.data_ = std::aligned_alloc(kCpuAlignment, rounded);
   if (buffer.data_ == nullptr) {
     return absl::ResourceExhaustedError(

@@ -26,9 +26,9 @@ struct AttentionCase {
 class GpuAttentionTest : public GpuTest {
  protected:
   void CompareAttention(const AttentionCase& c) {
-    SCOPED_TRACE(::testing::Message() << "B=" << c.batch << " Sq=" << c.q_len << " Skv="
-                                      << c.kv_len << " H=" << c.heads << "/" << c.kv_heads
-                                      << " D=" << c.dim << " mask=" << static_cast<int>(c.mask));
+    SCOPED_TRACE(::testing::Message()
+                 << "B=" << c.batch << " Sq=" << c.q_len << " Skv=" << c.kv_len << " H=" << c.heads
+                 << "/" << c.kv_heads << " D=" << c.dim << " mask=" << static_cast<int>(c.mask));
     const std::vector<float> q = RandomFloats(c.batch * c.q_len * c.heads * c.dim, 21, -2, 2);
     const std::vector<float> k = RandomFloats(c.batch * c.kv_len * c.kv_heads * c.dim, 22, -2, 2);
     const std::vector<float> v = RandomFloats(c.batch * c.kv_len * c.kv_heads * c.dim, 23);
@@ -74,8 +74,8 @@ TEST_F(GpuAttentionTest, MatchesCpuAcrossMasksAndShapes) {
       {1, 1, 1, 1, 1, 8},
       {3, 50, 50, 2, 2, 50, AttentionMask::kCausal},
       {2, 37, 37, 4, 2, 64, AttentionMask::kCausal, true},  // GQA + padding
-      {2, 1, 77, 8, 2, 64, AttentionMask::kCausal},          // decode
-      {2, 19, 300, 2, 1, 32, AttentionMask::kCausal},        // suffix queries
+      {2, 1, 77, 8, 2, 64, AttentionMask::kCausal},         // decode
+      {2, 19, 300, 2, 1, 32, AttentionMask::kCausal},       // suffix queries
       {4, 200, 200, 2, 2, 64, AttentionMask::kBidirectional, true},
       {2, 45, 45, 2, 2, 48, AttentionMask::kCausal, false, false, true},  // SETRec sets
       {2, 33, 65, 2, 2, 16, AttentionMask::kBidirectional, false, true},  // bias
@@ -124,8 +124,8 @@ void ExpectSameSelection(const std::vector<int64_t>& gpu, const std::vector<floa
   for (size_t i = 0; i < gpu.size(); ++i) {
     if (gpu[i] == cpu[i]) continue;
     ++mismatches;
-    EXPECT_NEAR(gpu_scores[i], cpu_scores[i], 1e-4f) << "rank " << i << ": gpu position "
-                                                     << gpu[i] << " vs cpu " << cpu[i];
+    EXPECT_NEAR(gpu_scores[i], cpu_scores[i], 1e-4f)
+        << "rank " << i << ": gpu position " << gpu[i] << " vs cpu " << cpu[i];
   }
   EXPECT_LE(mismatches, static_cast<int>(gpu.size() / 50 + 2));
 }
@@ -135,8 +135,8 @@ TEST_F(GpuAttentionTest, TargetAttentionMatchesCpuAtLongHistory) {
     int64_t candidates, history, att_dim, value_dim, split, top_k;
     bool padding;
   };
-  for (const Case& c : {Case{7, 100000, 48, 64, 16, 20, true}, Case{300, 2000, 24, 48, 0, 64, false},
-                        Case{3, 5, 8, 8, 0, 20, true}}) {
+  for (const Case& c : {Case{7, 100000, 48, 64, 16, 20, true},
+                        Case{300, 2000, 24, 48, 0, 64, false}, Case{3, 5, 8, 8, 0, 20, true}}) {
     SCOPED_TRACE(::testing::Message() << "C=" << c.candidates << " L=" << c.history);
     const std::vector<float> q = RandomFloats(c.candidates * c.att_dim, 41);
     const std::vector<float> k = RandomFloats(c.history * c.att_dim, 42);

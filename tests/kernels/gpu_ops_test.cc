@@ -106,8 +106,8 @@ TEST_F(GpuOpsTest, RowOpsMatchCpuIncludingMaskedRows) {
   ASSERT_TRUE(Softmax(cpu_, {x.data(), y.data(), rows, cols}).ok());
   ExpectNear(Download<float>(dy, y.size()), y, 1e-6f, 1e-5f, "softmax");
 
-  ASSERT_TRUE(LayerNorm(gpu_, {dn.as<float>(), dg.as<float>(), db.as<float>(), dy.as<float>(),
-                               rows, cols, 1e-5f})
+  ASSERT_TRUE(LayerNorm(gpu_, {dn.as<float>(), dg.as<float>(), db.as<float>(), dy.as<float>(), rows,
+                               cols, 1e-5f})
                   .ok());
   ASSERT_TRUE(
       LayerNorm(cpu_, {x_norm.data(), gamma.data(), beta.data(), y.data(), rows, cols, 1e-5f})
@@ -150,9 +150,9 @@ TEST_F(GpuOpsTest, RopeMatchesCpuInBothLayoutsAtLargePositions) {
   for (bool interleaved : {false, true}) {
     std::vector<float> x = RandomFloats(tokens * heads * dim, 15);
     DeviceBuffer dx = Upload(x), dp = Upload(positions);
-    ASSERT_TRUE(Rope(gpu_, {dx.as<float>(), dp.as<int64_t>(), tokens, heads, dim, 10000.0f,
-                            interleaved})
-                    .ok());
+    ASSERT_TRUE(
+        Rope(gpu_, {dx.as<float>(), dp.as<int64_t>(), tokens, heads, dim, 10000.0f, interleaved})
+            .ok());
     ASSERT_TRUE(
         Rope(cpu_, {x.data(), positions.data(), tokens, heads, dim, 10000.0f, interleaved}).ok());
     ExpectNear(Download<float>(dx, x.size()), x, 1e-5f, 1e-5f, "rope");

@@ -1,0 +1,79 @@
+// The feature store every recsys service reads from: user behaviour histories, item features
+// and (later in this header's life) embedding tables with nearest-neighbour search. One
+// interface, two implementations: in-process (RocksDB on a local data directory, the embedded
+// default; local_store.h) and remote (a gRPC client of recsys.feature_store.v1, sharded by
+// user id). Both honour the same contract, checked by one conformance test body.
+//
+// Contract for every method:
+// - Invalid input returns INVALID_ARGUMENT naming the field (e.g. "events[3].user_id") and
+//   the limit; nothing is written when any element of a batch is invalid.
+// - Storage failures return UNAVAILABLE (I/O error, full disk) or INTERNAL (corruption) with
+//   the cause; the store stays usable for calls that can succeed.
+// - An acknowledged IngestEvents is durable (the write-ahead log is synced unless the store
+//   was opened with sync_writes = false).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+
+namespace recsys::store {
+
+struct Event {
+  // Idempotency key, 1..128 bytes, unique per user: an event whose (user_id, event_id) the
+  // store already has is acknowledged again (a duplicate) but not stored twice.
+  std::string event_id;
+  std::string user_id;       // 1..128 bytes
+  int64_t item_id = 0;       // >= 1
+  int64_t category_id = 0;   // >= 0
+  int32_t type = 0;          // recsys.common.v1.EventType value, >= 0
+  int64_t timestamp_ms = 0;  // >= 0
+  // Optional numeric fields ("rating", "dwell_seconds"); names 1..64 bytes, finite values.
+  std::vector<std::pair<std::string, double>> values;
+};
+
+// One behaviour as the models read it.
+struct Behavior {
+  int64_t item_id = 0;
+  int64_t category_id = 0;
+  int64_t timestamp_ms = 0;
+  int32_t type = 0;
+};
+
+struct UserHistory {
+  // Oldest first; the last element is the most recent. Events with equal timestamps keep
+  // their ingestion order.
+  std::vector<Behavior> behaviors;
+  // Events the store holds for the user (may exceed behaviors.size()).
+  int64_t total_events = 0;
+};
+
+struct IngestResult {
+  int64_t stored = 0;      // newly stored
+  int64_t duplicates = 0;  // already present (or repeated within the batch): not stored again
+};
+
+struct HistoryQuery {
+  int64_t max_events = 0;           // most recent events per user, 1..max_history_length
+  std::optional<int64_t> since_ms;  // only events with timestamp_ms >= since_ms
+};
+
+class FeatureStore {
+ public:
+  virtual ~FeatureStore() = default;
+
+  // Appends a batch of events (1..max_ingest_batch) atomically: all or nothing.
+  virtual absl::StatusOr<IngestResult> IngestEvents(absl::Span<const Event> events) = 0;
+
+  // The most recent events of each user (1..max_batch_users ids), in request order. An
+  // unknown user gets an empty history, not an error.
+  virtual absl::StatusOr<std::vector<UserHistory>> GetHistories(
+      absl::Span<const std::string> user_ids, const HistoryQuery& query) = 0;
+};
+
+}  // namespace recsys::store

@@ -1,0 +1,285 @@
+// The in-process feature store on RocksDB: events with idempotent ingestion and a per-user
+// cap, histories by one prefix scan per user.
+#include "recsys/store/local_store.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "store/keys.h"
+#include "store/rocksdb_status.h"
+#include "store/validate.h"
+
+namespace recsys::store {
+namespace {
+
+constexpr char kEvents[] = "events";
+constexpr char kEventIds[] = "event_ids";
+constexpr char kUserMeta[] = "user_meta";
+// Ingestion of one user is serialised by one of these locks (check-then-write idempotency
+// and cap bookkeeping); different users rarely share one.
+constexpr size_t kUserLockStripes = 256;
+
+class LocalStore final : public FeatureStore {
+ public:
+  LocalStore(LocalStoreOptions options, std::unique_ptr<rocksdb::DB> db,
+             std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(std::move(options)), db_(std::move(db)), handles_(std::move(handles)) {
+    events_ = handles_[1];
+    event_ids_ = handles_[2];
+    user_meta_ = handles_[3];
+  }
+
+  ~LocalStore() override {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    db_->Close();
+  }
+
+  absl::StatusOr<IngestResult> IngestEvents(absl::Span<const Event> events) override;
+  absl::StatusOr<std::vector<UserHistory>> GetHistories(absl::Span<const std::string> user_ids,
+                                                        const HistoryQuery& query) override;
+
+ private:
+  // Adds the writes for one user's events (in request order) to batch.
+  absl::Status StageUser(const std::string& user_id, const std::vector<const Event*>& events,
+                         rocksdb::WriteBatch* batch, IngestResult* result);
+  // Deletes the user's oldest events beyond the cap (with their idempotency keys).
+  absl::Status StageTrim(const std::string& prefix, int64_t excess, rocksdb::WriteBatch* batch);
+  absl::StatusOr<UserHistory> ReadHistory(const std::string& user_id, const HistoryQuery& query,
+                                          const rocksdb::Snapshot* snapshot);
+
+  size_t Stripe(const std::string& user_id) const {
+    return std::hash<std::string>()(user_id) % kUserLockStripes;
+  }
+
+  const LocalStoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+  rocksdb::ColumnFamilyHandle* user_meta_ = nullptr;
+  std::array<std::mutex, kUserLockStripes> user_locks_;
+};
+
+absl::StatusOr<IngestResult> LocalStore::IngestEvents(absl::Span<const Event> events) {
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateEvents(events, options_.max_ingest_batch));
+  // Group by user, keeping each user's events in request order.
+  std::map<std::string, std::vector<const Event*>> by_user;
+  for (const Event& event : events) by_user[event.user_id].push_back(&event);
+  // Lock every stripe involved, in index order (no deadlock between concurrent batches).
+  std::set<size_t> stripes;
+  for (const auto& [user, unused] : by_user) stripes.insert(Stripe(user));
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(stripes.size());
+  for (size_t stripe : stripes) locks.emplace_back(user_locks_[stripe]);
+
+  rocksdb::WriteBatch batch;
+  IngestResult result;
+  for (const auto& [user, user_events] : by_user) {
+    RECSYS_STORE_RETURN_IF_ERROR(StageUser(user, user_events, &batch, &result));
+  }
+  if (result.stored == 0) return result;
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync_writes;
+  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("IngestEvents", db_->Write(write_options, &batch)));
+  return result;
+}
+
+absl::Status LocalStore::StageUser(const std::string& user_id,
+                                   const std::vector<const Event*>& events,
+                                   rocksdb::WriteBatch* batch, IngestResult* result) {
+  const std::string prefix = keys::UserPrefix(user_id);
+  keys::UserMeta meta;
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), user_meta_, prefix, &value);
+  if (s.ok()) {
+    if (!keys::DecodeUserMeta(value, &meta)) {
+      return absl::InternalError(
+          absl::StrCat("IngestEvents: corrupt metadata of user '", user_id, "'"));
+    }
+  } else if (!s.IsNotFound()) {
+    return FromRocksDb("IngestEvents", s);
+  }
+  absl::flat_hash_set<std::string> seen_in_batch;
+  const int64_t before = meta.event_count;
+  for (const Event* event : events) {
+    const std::string id_key = prefix + event->event_id;
+    if (!seen_in_batch.insert(event->event_id).second) {
+      ++result->duplicates;
+      continue;
+    }
+    s = db_->Get(rocksdb::ReadOptions(), event_ids_, id_key, &value);
+    if (s.ok()) {
+      ++result->duplicates;
+      continue;
+    }
+    if (!s.IsNotFound()) return FromRocksDb("IngestEvents", s);
+    const std::string suffix = keys::EventSuffix(event->timestamp_ms, meta.next_sequence++);
+    batch->Put(events_, prefix + suffix, keys::EncodeEventValue(*event));
+    batch->Put(event_ids_, id_key, suffix);
+    ++meta.event_count;
+    ++result->stored;
+  }
+  if (meta.event_count == before) return absl::OkStatus();
+  // Trim in steps of cap/8 so the scan over old events is amortised over many writes.
+  const int64_t cap = options_.max_events_per_user;
+  if (meta.event_count > cap + cap / 8) {
+    // Events of this batch are not in the database yet: trim only what is stored, which
+    // holds the oldest events unless the batch itself carries older timestamps (then the
+    // next ingestion trims them).
+    const int64_t excess = std::min(meta.event_count - cap, before);
+    RECSYS_STORE_RETURN_IF_ERROR(StageTrim(prefix, excess, batch));
+    meta.event_count -= excess;
+  }
+  batch->Put(user_meta_, prefix, keys::EncodeUserMeta(meta));
+  return absl::OkStatus();
+}
+
+absl::Status LocalStore::StageTrim(const std::string& prefix, int64_t excess,
+                                   rocksdb::WriteBatch* batch) {
+  rocksdb::ReadOptions read_options;
+  const std::string end = keys::PrefixEnd(prefix);
+  rocksdb::Slice lower(prefix), upper(end);
+  read_options.iterate_lower_bound = &lower;
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, events_));
+  std::string event_id;
+  int64_t deleted = 0;
+  // Oldest events sort last: walk backwards from the end of the user's range.
+  for (it->SeekToLast(); it->Valid() && deleted < excess; it->Prev(), ++deleted) {
+    batch->Delete(events_, it->key());
+    if (keys::DecodeEventId(View(it->value()), &event_id)) {
+      batch->Delete(event_ids_, prefix + event_id);
+    }
+  }
+  return FromRocksDb("IngestEvents", it->status());
+}
+
+absl::StatusOr<std::vector<UserHistory>> LocalStore::GetHistories(
+    absl::Span<const std::string> user_ids, const HistoryQuery& query) {
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateHistoryRequest(user_ids, query, options_.max_batch_users,
+                                                      options_.max_history_length));
+  // One snapshot: counts and events of every user come from the same point in time.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  std::vector<UserHistory> histories;
+  histories.reserve(user_ids.size());
+  absl::Status status;
+  for (const std::string& user_id : user_ids) {
+    absl::StatusOr<UserHistory> history = ReadHistory(user_id, query, snapshot);
+    if (!history.ok()) {
+      status = history.status();
+      break;
+    }
+    histories.push_back(*std::move(history));
+  }
+  db_->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
+  return histories;
+}
+
+absl::StatusOr<UserHistory> LocalStore::ReadHistory(const std::string& user_id,
+                                                    const HistoryQuery& query,
+                                                    const rocksdb::Snapshot* snapshot) {
+  const std::string prefix = keys::UserPrefix(user_id);
+  UserHistory history;
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  std::string value;
+  rocksdb::Status s = db_->Get(read_options, user_meta_, prefix, &value);
+  if (s.IsNotFound()) return history;  // unknown user: empty history
+  if (!s.ok()) return FromRocksDb("GetHistories", s);
+  keys::UserMeta meta;
+  if (!keys::DecodeUserMeta(value, &meta)) {
+    return absl::InternalError(
+        absl::StrCat("GetHistories: corrupt metadata of user '", user_id, "'"));
+  }
+  // Events beyond the cap may still be stored until the next trim; never report them.
+  const int64_t visible = std::min(meta.event_count, options_.max_events_per_user);
+  history.total_events = visible;
+  const int64_t limit = std::min(query.max_events, visible);
+  const std::string end = keys::PrefixEnd(prefix);
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, events_));
+  history.behaviors.reserve(static_cast<size_t>(limit));
+  Behavior behavior;
+  for (it->Seek(prefix); it->Valid() && static_cast<int64_t>(history.behaviors.size()) < limit;
+       it->Next()) {
+    behavior.timestamp_ms = keys::EventTimestamp(View(it->key()), prefix.size());
+    if (query.since_ms.has_value() && behavior.timestamp_ms < *query.since_ms) break;
+    if (!keys::DecodeBehavior(View(it->value()), &behavior)) {
+      return absl::InternalError(
+          absl::StrCat("GetHistories: corrupt event of user '", user_id, "'"));
+    }
+    history.behaviors.push_back(behavior);
+  }
+  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("GetHistories", it->status()));
+  std::reverse(history.behaviors.begin(), history.behaviors.end());  // oldest first
+  return history;
+}
+
+absl::Status ValidateOptions(const LocalStoreOptions& o) {
+  if (o.data_dir.empty()) return absl::InvalidArgumentError("LocalStore: data_dir is empty");
+  const std::pair<const char*, int64_t> limits[] = {{"max_events_per_user", o.max_events_per_user},
+                                                    {"max_ingest_batch", o.max_ingest_batch},
+                                                    {"max_batch_users", o.max_batch_users},
+                                                    {"max_history_length", o.max_history_length},
+                                                    {"block_cache_bytes", o.block_cache_bytes}};
+  for (const auto& [name, value] : limits) {
+    if (value < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("LocalStore: ", name, " (", value, ") must be >= 1"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOptions& options) {
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateOptions(options));
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name :
+       {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta}) {
+    families.emplace_back(name, cf_options);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s =
+      rocksdb::DB::Open(rocksdb::DBOptions(db_options), options.data_dir, families, &handles, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "LocalStore: ", options.data_dir, " is in use by another process: ", s.ToString()));
+    }
+    return FromRocksDb("OpenLocalStore", s);
+  }
+  return std::unique_ptr<FeatureStore>(
+      new LocalStore(options, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+}
+
+}  // namespace recsys::store

@@ -1,0 +1,71 @@
+#include "recsys/store/local_store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/store/store_conformance.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace recsys::store::testing {
+namespace {
+
+using ::recsys::testing::IsOk;
+using ::recsys::testing::StatusIs;
+
+LocalStoreOptions Options(const std::string& dir, const ConformanceLimits& limits) {
+  LocalStoreOptions o;
+  o.data_dir = dir;
+  o.max_events_per_user = limits.max_events_per_user;
+  o.max_ingest_batch = limits.max_ingest_batch;
+  o.max_batch_users = limits.max_batch_users;
+  o.max_history_length = limits.max_history_length;
+  o.block_cache_bytes = 8 << 20;
+  return o;
+}
+
+std::unique_ptr<FeatureStore> OpenLocal(const std::string& dir, const ConformanceLimits& limits) {
+  absl::StatusOr<std::unique_ptr<FeatureStore>> store = OpenLocalStore(Options(dir, limits));
+  EXPECT_THAT(store.status(), IsOk());
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+INSTANTIATE_TEST_SUITE_P(Local, FeatureStoreConformance,
+                         ::testing::Values(StoreFactory{"local", &OpenLocal}),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(LocalStoreTest, EventsSurviveReopen) {
+  recsys::testing::TempDir dir;
+  {
+    std::unique_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+    Event e;
+    e.user_id = "u", e.event_id = "1", e.item_id = 42, e.timestamp_ms = 5;
+    ASSERT_THAT(store->IngestEvents({e}).status(), IsOk());
+  }
+  std::unique_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+  absl::StatusOr<std::vector<UserHistory>> h = store->GetHistories({"u"}, {10, std::nullopt});
+  ASSERT_THAT(h.status(), IsOk());
+  ASSERT_EQ((*h)[0].behaviors.size(), 1u);
+  EXPECT_EQ((*h)[0].behaviors[0].item_id, 42);
+}
+
+TEST(LocalStoreTest, ADirectoryInUseIsAPreconditionFailure) {
+  recsys::testing::TempDir dir;
+  std::unique_ptr<FeatureStore> first = OpenLocal(dir.path(), {});
+  EXPECT_THAT(OpenLocalStore(Options(dir.path(), {})).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("in use")));
+}
+
+TEST(LocalStoreTest, BadOptionsAreRejected) {
+  LocalStoreOptions o;
+  EXPECT_THAT(OpenLocalStore(o).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("data_dir")));
+  recsys::testing::TempDir dir;
+  o = Options(dir.path(), {});
+  o.max_events_per_user = 0;
+  EXPECT_THAT(OpenLocalStore(o).status(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   ::testing::HasSubstr("max_events_per_user")));
+}
+
+}  // namespace
+}  // namespace recsys::store::testing
