@@ -96,6 +96,58 @@ bool DecodeEventId(absl::string_view value, std::string* event_id) {
   return true;
 }
 
+std::string ItemKey(int64_t item_id) {
+  std::string key;
+  PutBigEndian64(&key, static_cast<uint64_t>(item_id));
+  return key;
+}
+
+namespace {
+
+void PutBytes(std::string* out, absl::string_view bytes) {
+  PutBigEndian32(out, static_cast<uint32_t>(bytes.size()));
+  out->append(bytes.data(), bytes.size());
+}
+
+// Reads a length-prefixed byte string at *offset, advancing it.
+bool GetBytes(absl::string_view in, size_t* offset, std::string* bytes) {
+  if (in.size() < *offset + 4) return false;
+  const uint32_t size = GetBigEndian32(in.data() + *offset);
+  *offset += 4;
+  if (in.size() < *offset + size) return false;
+  bytes->assign(in.data() + *offset, size);
+  *offset += size;
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeItemValue(const Item& item) {
+  std::string value;
+  PutBigEndian64(&value, static_cast<uint64_t>(item.category_id));
+  PutBigEndian32(&value, static_cast<uint32_t>(item.attributes.size()));
+  for (const auto& [key, attribute] : item.attributes) {
+    PutBytes(&value, key);
+    PutBytes(&value, attribute);
+  }
+  PutBytes(&value, item.text);
+  return value;
+}
+
+bool DecodeItemValue(absl::string_view value, Item* item) {
+  if (value.size() < 12) return false;
+  item->category_id = static_cast<int64_t>(GetBigEndian64(value.data()));
+  const uint32_t count = GetBigEndian32(value.data() + 8);
+  size_t offset = 12;
+  item->attributes.clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string key, attribute;
+    if (!GetBytes(value, &offset, &key) || !GetBytes(value, &offset, &attribute)) return false;
+    item->attributes.emplace_back(std::move(key), std::move(attribute));
+  }
+  return GetBytes(value, &offset, &item->text) && offset == value.size();
+}
+
 std::string EncodeUserMeta(const UserMeta& meta) {
   std::string value;
   PutBigEndian64(&value, static_cast<uint64_t>(meta.event_count));

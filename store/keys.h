@@ -33,6 +33,11 @@ bool DecodeBehavior(absl::string_view value, Behavior* behavior);
 // The event id stored in an event value (used when the per-user cap deletes events).
 bool DecodeEventId(absl::string_view value, std::string* event_id);
 
+// items key and value.
+std::string ItemKey(int64_t item_id);
+std::string EncodeItemValue(const Item& item);
+bool DecodeItemValue(absl::string_view value, Item* item);
+
 // user_meta value.
 struct UserMeta {
   int64_t event_count = 0;

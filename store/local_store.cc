@@ -32,6 +32,7 @@ namespace {
 constexpr char kEvents[] = "events";
 constexpr char kEventIds[] = "event_ids";
 constexpr char kUserMeta[] = "user_meta";
+constexpr char kItems[] = "items";
 // Ingestion of one user is serialised by one of these locks (check-then-write idempotency
 // and cap bookkeeping); different users rarely share one.
 constexpr size_t kUserLockStripes = 256;
@@ -44,6 +45,7 @@ class LocalStore final : public FeatureStore {
     events_ = handles_[1];
     event_ids_ = handles_[2];
     user_meta_ = handles_[3];
+    items_ = handles_[4];
   }
 
   ~LocalStore() override {
@@ -54,6 +56,8 @@ class LocalStore final : public FeatureStore {
   absl::StatusOr<IngestResult> IngestEvents(absl::Span<const Event> events) override;
   absl::StatusOr<std::vector<UserHistory>> GetHistories(absl::Span<const std::string> user_ids,
                                                         const HistoryQuery& query) override;
+  absl::Status UpsertItems(absl::Span<const Item> items) override;
+  absl::StatusOr<ItemLookup> GetItems(absl::Span<const int64_t> item_ids) override;
 
  private:
   // Adds the writes for one user's events (in request order) to batch.
@@ -74,6 +78,7 @@ class LocalStore final : public FeatureStore {
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* user_meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* items_ = nullptr;
   std::array<std::mutex, kUserLockStripes> user_locks_;
 };
 
@@ -234,13 +239,52 @@ absl::StatusOr<UserHistory> LocalStore::ReadHistory(const std::string& user_id,
   return history;
 }
 
+absl::Status LocalStore::UpsertItems(absl::Span<const Item> items) {
+  RECSYS_STORE_RETURN_IF_ERROR(
+      ValidateItems(items, options_.max_ingest_batch, options_.max_item_text_bytes));
+  rocksdb::WriteBatch batch;
+  for (const Item& item : items) {
+    batch.Put(items_, keys::ItemKey(item.item_id), keys::EncodeItemValue(item));
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync_writes;
+  return FromRocksDb("UpsertItems", db_->Write(write_options, &batch));
+}
+
+absl::StatusOr<ItemLookup> LocalStore::GetItems(absl::Span<const int64_t> item_ids) {
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateItemIds(item_ids, options_.max_batch_items));
+  std::vector<std::string> key_storage;
+  key_storage.reserve(item_ids.size());
+  for (int64_t id : item_ids) key_storage.push_back(keys::ItemKey(id));
+  std::vector<rocksdb::Slice> key_slices(key_storage.begin(), key_storage.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> families(item_ids.size(), items_);
+  std::vector<std::string> values;
+  const std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), families, key_slices, &values);
+  ItemLookup lookup;
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      lookup.missing.push_back(item_ids[i]);
+      continue;
+    }
+    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("GetItems", statuses[i]));
+    Item item;
+    item.item_id = item_ids[i];
+    if (!keys::DecodeItemValue(values[i], &item)) {
+      return absl::InternalError(absl::StrCat("GetItems: corrupt item ", item_ids[i]));
+    }
+    lookup.found.push_back(std::move(item));
+  }
+  return lookup;
+}
+
 absl::Status ValidateOptions(const LocalStoreOptions& o) {
   if (o.data_dir.empty()) return absl::InvalidArgumentError("LocalStore: data_dir is empty");
-  const std::pair<const char*, int64_t> limits[] = {{"max_events_per_user", o.max_events_per_user},
-                                                    {"max_ingest_batch", o.max_ingest_batch},
-                                                    {"max_batch_users", o.max_batch_users},
-                                                    {"max_history_length", o.max_history_length},
-                                                    {"block_cache_bytes", o.block_cache_bytes}};
+  const std::pair<const char*, int64_t> limits[] = {
+      {"max_events_per_user", o.max_events_per_user}, {"max_ingest_batch", o.max_ingest_batch},
+      {"max_batch_users", o.max_batch_users},         {"max_history_length", o.max_history_length},
+      {"block_cache_bytes", o.block_cache_bytes},     {"max_batch_items", o.max_batch_items},
+      {"max_item_text_bytes", o.max_item_text_bytes}};
   for (const auto& [name, value] : limits) {
     if (value < 1) {
       return absl::InvalidArgumentError(
@@ -264,7 +308,7 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta}) {
+       {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta, kItems}) {
     families.emplace_back(name, cf_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -57,6 +57,57 @@ absl::Status ValidateEvents(absl::Span<const Event> events, int64_t max_batch) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateItems(absl::Span<const Item> items, int64_t max_batch,
+                           int64_t max_text_bytes) {
+  if (items.empty() || static_cast<int64_t>(items.size()) > max_batch) {
+    return Invalid("items", absl::StrCat("must hold 1..", max_batch,
+                                         " items (--max_ingest_batch); got ", items.size()));
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& item = items[i];
+    const std::string at = absl::StrCat("items[", i, "].");
+    if (item.item_id < 1) {
+      return Invalid(at + "item_id", absl::StrCat("(", item.item_id, ") must be >= 1"));
+    }
+    if (item.category_id < 0) {
+      return Invalid(at + "category_id", absl::StrCat("(", item.category_id, ") must be >= 0"));
+    }
+    if (static_cast<int64_t>(item.text.size()) > max_text_bytes) {
+      return Invalid(at + "text", absl::StrCat("has ", item.text.size(), " bytes; at most ",
+                                               max_text_bytes, " (--max_item_text_bytes)"));
+    }
+    if (item.attributes.size() > kMaxAttributesPerItem) {
+      return Invalid(at + "attributes", absl::StrCat("has ", item.attributes.size(),
+                                                     " entries; at most ", kMaxAttributesPerItem));
+    }
+    for (const auto& [key, value] : item.attributes) {
+      const std::string field = absl::StrCat(at, "attributes[\"", key, "\"]");
+      if (key.empty() || key.size() > kMaxAttributeKeyBytes) {
+        return Invalid(field, absl::StrCat("key must be 1..", kMaxAttributeKeyBytes, " bytes"));
+      }
+      if (value.size() > kMaxAttributeValueBytes) {
+        return Invalid(field, absl::StrCat("value has ", value.size(), " bytes; at most ",
+                                           kMaxAttributeValueBytes));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateItemIds(absl::Span<const int64_t> item_ids, int64_t max_batch) {
+  if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max_batch) {
+    return Invalid("item_ids", absl::StrCat("must hold 1..", max_batch,
+                                            " ids (--max_batch_items); got ", item_ids.size()));
+  }
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (item_ids[i] < 1) {
+      return Invalid(absl::StrCat("item_ids[", i, "]"),
+                     absl::StrCat("(", item_ids[i], ") must be >= 1"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
                                     const HistoryQuery& query, int64_t max_users,
                                     int64_t max_history_length) {

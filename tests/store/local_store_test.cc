@@ -20,6 +20,8 @@ LocalStoreOptions Options(const std::string& dir, const ConformanceLimits& limit
   o.max_ingest_batch = limits.max_ingest_batch;
   o.max_batch_users = limits.max_batch_users;
   o.max_history_length = limits.max_history_length;
+  o.max_batch_items = limits.max_batch_items;
+  o.max_item_text_bytes = limits.max_item_text_bytes;
   o.block_cache_bytes = 8 << 20;
   return o;
 }

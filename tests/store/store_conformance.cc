@@ -185,5 +185,42 @@ TEST_P(FeatureStoreConformance, ConcurrentRetriesStoreEachEventOnce) {
   EXPECT_EQ(f.History("u").behaviors.size(), 50u);
 }
 
+TEST_P(FeatureStoreConformance, ItemsAreUpsertedAndLookedUpInRequestOrder) {
+  Fixture f(GetParam());
+  Item a{7, 3, {{"brand", "acme"}, {"colour", ""}}, "a red lamp"};
+  Item b{9, 0, {}, ""};
+  ASSERT_THAT(f.store().UpsertItems({a, b}), IsOk());
+  a.text = "a blue lamp";  // replace
+  ASSERT_THAT(f.store().UpsertItems({a}), IsOk());
+  absl::StatusOr<ItemLookup> lookup = f.store().GetItems({9, 8, 7, 10});
+  ASSERT_THAT(lookup.status(), IsOk());
+  ASSERT_EQ(lookup->found.size(), 2u);
+  EXPECT_EQ(lookup->found[0].item_id, 9);
+  EXPECT_EQ(lookup->found[1].item_id, 7);
+  EXPECT_EQ(lookup->found[1].category_id, 3);
+  EXPECT_EQ(lookup->found[1].text, "a blue lamp");
+  EXPECT_EQ(lookup->found[1].attributes, a.attributes);
+  EXPECT_THAT(lookup->missing, ElementsAre(8, 10));
+}
+
+TEST_P(FeatureStoreConformance, InvalidItemsNameTheField) {
+  Fixture f(GetParam());
+  EXPECT_THAT(f.store().UpsertItems({Item{1, 0, {}, ""}, Item{0, 0, {}, ""}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("items[1].item_id")));
+  EXPECT_THAT(f.store().UpsertItems({Item{1, 0, {}, std::string(1001, 'x')}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("items[0].text")));
+  EXPECT_THAT(f.store().UpsertItems({Item{1, 0, {{"", "v"}}, ""}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("attributes")));
+  EXPECT_THAT(f.store().GetItems({}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("item_ids")));
+  EXPECT_THAT(f.store().GetItems({1, -4}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("item_ids[1]")));
+  EXPECT_THAT(f.store().GetItems(std::vector<int64_t>(101, 1)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("100")));
+  absl::StatusOr<ItemLookup> lookup = f.store().GetItems({1});
+  ASSERT_THAT(lookup.status(), IsOk());
+  EXPECT_TRUE(lookup->found.empty());  // nothing of the invalid batches was written
+}
+
 }  // namespace
 }  // namespace recsys::store::testing

@@ -22,6 +22,8 @@ struct ConformanceLimits {
   int64_t max_ingest_batch = 1000;
   int64_t max_batch_users = 16;
   int64_t max_history_length = 1000;
+  int64_t max_batch_items = 100;
+  int64_t max_item_text_bytes = 1000;
 };
 
 struct StoreFactory {

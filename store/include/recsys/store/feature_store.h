@@ -63,6 +63,20 @@ struct HistoryQuery {
   std::optional<int64_t> since_ms;  // only events with timestamp_ms >= since_ms
 };
 
+struct Item {
+  int64_t item_id = 0;      // >= 1
+  int64_t category_id = 0;  // >= 0
+  // Free-form attributes ("brand" -> "acme"): keys 1..64 bytes, values up to 4 KiB.
+  std::vector<std::pair<std::string, std::string>> attributes;
+  // Title or description for text models, up to max_item_text_bytes.
+  std::string text;
+};
+
+struct ItemLookup {
+  std::vector<Item> found;       // in request order
+  std::vector<int64_t> missing;  // requested ids the store does not have, in request order
+};
+
 class FeatureStore {
  public:
   virtual ~FeatureStore() = default;
@@ -74,6 +88,12 @@ class FeatureStore {
   // unknown user gets an empty history, not an error.
   virtual absl::StatusOr<std::vector<UserHistory>> GetHistories(
       absl::Span<const std::string> user_ids, const HistoryQuery& query) = 0;
+
+  // Creates or replaces items (1..max_ingest_batch), atomically.
+  virtual absl::Status UpsertItems(absl::Span<const Item> items) = 0;
+
+  // Items by id (1..max_batch_items ids).
+  virtual absl::StatusOr<ItemLookup> GetItems(absl::Span<const int64_t> item_ids) = 0;
 };
 
 }  // namespace recsys::store

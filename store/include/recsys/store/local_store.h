@@ -5,6 +5,7 @@
 //              values. Newest first in key order, so "most recent N" is one forward scan.
 //   event_ids  u | event_id -> the event's key suffix (idempotency)
 //   user_meta  u -> event count and next sequence number (per-user cap bookkeeping)
+//   items      item_id (8 BE) -> category, attributes, text
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,8 @@ struct LocalStoreOptions {
   int64_t max_ingest_batch = 10000;
   int64_t max_batch_users = 1024;
   int64_t max_history_length = 100000;
+  int64_t max_batch_items = 10000;
+  int64_t max_item_text_bytes = 64 << 10;
   // RocksDB block cache, bytes. Default: 256 MiB.
   int64_t block_cache_bytes = int64_t{256} << 20;
 };
