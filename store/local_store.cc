@@ -22,6 +22,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "store/embedding_tables.h"
 #include "store/keys.h"
 #include "store/rocksdb_status.h"
 #include "store/validate.h"
@@ -33,6 +34,8 @@ constexpr char kEvents[] = "events";
 constexpr char kEventIds[] = "event_ids";
 constexpr char kUserMeta[] = "user_meta";
 constexpr char kItems[] = "items";
+constexpr char kEmbeddings[] = "embeddings";
+constexpr char kTables[] = "tables";
 // Ingestion of one user is serialised by one of these locks (check-then-write idempotency
 // and cap bookkeeping); different users rarely share one.
 constexpr size_t kUserLockStripes = 256;
@@ -46,9 +49,20 @@ class LocalStore final : public FeatureStore {
     event_ids_ = handles_[2];
     user_meta_ = handles_[3];
     items_ = handles_[4];
+    EmbeddingLimits limits;
+    limits.max_embedding_dim = options_.max_embedding_dim;
+    limits.max_batch_items = options_.max_batch_items;
+    limits.max_batch_queries = options_.max_batch_queries;
+    limits.max_k = options_.max_k;
+    limits.sync_writes = options_.sync_writes;
+    tables_ = std::make_unique<EmbeddingTables>(db_.get(), handles_[5], handles_[6], items_,
+                                                options_.data_dir + "/faiss", limits);
   }
 
+  absl::Status Load() { return tables_->LoadAll(); }
+
   ~LocalStore() override {
+    tables_.reset();
     for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
     db_->Close();
   }
@@ -58,6 +72,23 @@ class LocalStore final : public FeatureStore {
                                                         const HistoryQuery& query) override;
   absl::Status UpsertItems(absl::Span<const Item> items) override;
   absl::StatusOr<ItemLookup> GetItems(absl::Span<const int64_t> item_ids) override;
+  absl::StatusOr<std::unique_ptr<EmbeddingUpload>> BeginEmbeddingUpload(
+      const TableSpec& spec) override {
+    return tables_->Begin(spec);
+  }
+  absl::StatusOr<EmbeddingRows> GetEmbeddings(const std::string& table,
+                                              std::optional<int64_t> version,
+                                              absl::Span<const int64_t> item_ids) override {
+    return tables_->Get(table, version, item_ids);
+  }
+  absl::StatusOr<NeighborResults> SearchNeighbors(
+      const std::string& table, std::optional<int64_t> version,
+      absl::Span<const NeighborQuery> queries) override {
+    return tables_->Search(table, version, queries);
+  }
+  absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() override {
+    return tables_->List();
+  }
 
  private:
   // Adds the writes for one user's events (in request order) to batch.
@@ -79,6 +110,7 @@ class LocalStore final : public FeatureStore {
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* user_meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* items_ = nullptr;
+  std::unique_ptr<EmbeddingTables> tables_;
   std::array<std::mutex, kUserLockStripes> user_locks_;
 };
 
@@ -284,7 +316,8 @@ absl::Status ValidateOptions(const LocalStoreOptions& o) {
       {"max_events_per_user", o.max_events_per_user}, {"max_ingest_batch", o.max_ingest_batch},
       {"max_batch_users", o.max_batch_users},         {"max_history_length", o.max_history_length},
       {"block_cache_bytes", o.block_cache_bytes},     {"max_batch_items", o.max_batch_items},
-      {"max_item_text_bytes", o.max_item_text_bytes}};
+      {"max_item_text_bytes", o.max_item_text_bytes}, {"max_embedding_dim", o.max_embedding_dim},
+      {"max_batch_queries", o.max_batch_queries}, {"max_k", o.max_k}};
   for (const auto& [name, value] : limits) {
     if (value < 1) {
       return absl::InvalidArgumentError(
@@ -308,7 +341,7 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta, kItems}) {
+       {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta, kItems, kEmbeddings, kTables}) {
     families.emplace_back(name, cf_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -322,8 +355,10 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
     }
     return FromRocksDb("OpenLocalStore", s);
   }
-  return std::unique_ptr<FeatureStore>(
-      new LocalStore(options, std::unique_ptr<rocksdb::DB>(raw), std::move(handles)));
+  auto store = std::make_unique<LocalStore>(options, std::unique_ptr<rocksdb::DB>(raw),
+                                           std::move(handles));
+  RECSYS_STORE_RETURN_IF_ERROR(store->Load());
+  return std::unique_ptr<FeatureStore>(std::move(store));
 }
 
 }  // namespace recsys::store

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -77,6 +78,79 @@ struct ItemLookup {
   std::vector<int64_t> missing;  // requested ids the store does not have, in request order
 };
 
+enum class IndexType { kFlat, kIvfFlat, kHnsw };
+enum class Metric {
+  kInnerProduct,  // score = <q, x>, higher is nearer
+  kL2,            // score = |q - x|^2, lower is nearer
+};
+
+// The FAISS index built over one table version.
+struct IndexSpec {
+  IndexType type = IndexType::kFlat;
+  Metric metric = Metric::kInnerProduct;
+  int32_t nlist = 0;      // IVF lists; 0 = 4 * sqrt(rows)
+  int32_t nprobe = 0;     // IVF lists probed per search; 0 = 16
+  int32_t hnsw_m = 0;     // HNSW links per node; 0 = 32
+  int32_t ef_search = 0;  // HNSW search breadth; 0 = 64
+};
+
+struct TableSpec {
+  std::string name;      // [a-z0-9_-]{1,64}
+  int64_t version = 0;   // >= 1; a version is immutable once uploaded
+  int32_t dim = 0;       // 1..max_embedding_dim
+  IndexSpec index;
+};
+
+struct TableInfo {
+  TableSpec spec;
+  int64_t rows = 0;
+  bool ready = false;  // index built: searchable
+  double index_build_seconds = 0;
+};
+
+// One version of a table being uploaded. Rows may come in any number of Append calls; the
+// version becomes visible (and, being the newest, the default for searches) when Finish
+// returns. Destroying an upload without Finish abandons it.
+class EmbeddingUpload {
+ public:
+  virtual ~EmbeddingUpload() = default;
+  // item_ids[i] owns values[i * dim, (i + 1) * dim). Ids >= 1; finite values. A repeated id
+  // keeps its last row.
+  virtual absl::Status Append(absl::Span<const int64_t> item_ids,
+                              absl::Span<const float> values) = 0;
+  // Builds and persists the index, then publishes the version.
+  virtual absl::StatusOr<TableInfo> Finish() = 0;
+};
+
+struct EmbeddingRows {
+  int64_t version = 0;
+  int32_t dim = 0;
+  std::vector<int64_t> item_ids;  // found ids, request order
+  std::vector<float> values;      // their rows, concatenated
+  std::vector<int64_t> missing;
+};
+
+struct NeighborQuery {
+  // The query vector (the table's dim), or empty to use the stored row of item_id (which is
+  // then excluded from its own results).
+  std::vector<float> vector;
+  int64_t item_id = 0;
+  int32_t k = 10;  // 1..max_k
+  std::vector<int64_t> exclude_item_ids;
+  // When non-empty, only items of these categories (as stored when the index was built).
+  std::vector<int64_t> include_category_ids;
+};
+
+struct Neighbor {
+  int64_t item_id = 0;
+  float score = 0;  // per the table's metric
+};
+
+struct NeighborResults {
+  int64_t version = 0;                         // the version searched
+  std::vector<std::vector<Neighbor>> results;  // per query, nearest first
+};
+
 class FeatureStore {
  public:
   virtual ~FeatureStore() = default;
@@ -94,6 +168,24 @@ class FeatureStore {
 
   // Items by id (1..max_batch_items ids).
   virtual absl::StatusOr<ItemLookup> GetItems(absl::Span<const int64_t> item_ids) = 0;
+
+  // Starts uploading a new table version. ALREADY_EXISTS when that version exists.
+  virtual absl::StatusOr<std::unique_ptr<EmbeddingUpload>> BeginEmbeddingUpload(
+      const TableSpec& spec) = 0;
+
+  // Rows by item id from a version (unset: the newest ready one). NOT_FOUND for an unknown
+  // table or version.
+  virtual absl::StatusOr<EmbeddingRows> GetEmbeddings(const std::string& table,
+                                                      std::optional<int64_t> version,
+                                                      absl::Span<const int64_t> item_ids) = 0;
+
+  // Nearest items for a batch of queries (1..max_batch_queries) against one version. While a
+  // new version is being built, searches keep using the old one; the swap is atomic.
+  virtual absl::StatusOr<NeighborResults> SearchNeighbors(
+      const std::string& table, std::optional<int64_t> version,
+      absl::Span<const NeighborQuery> queries) = 0;
+
+  virtual absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() = 0;
 };
 
 }  // namespace recsys::store

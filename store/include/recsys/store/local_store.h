@@ -6,6 +6,7 @@
 //   event_ids  u | event_id -> the event's key suffix (idempotency)
 //   user_meta  u -> event count and next sequence number (per-user cap bookkeeping)
 //   items      item_id (8 BE) -> category, attributes, text
+//   embeddings, tables: see store/embedding_tables.h; FAISS files in <data_dir>/faiss/
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,9 @@ struct LocalStoreOptions {
   int64_t max_history_length = 100000;
   int64_t max_batch_items = 10000;
   int64_t max_item_text_bytes = 64 << 10;
+  int64_t max_embedding_dim = 4096;
+  int64_t max_batch_queries = 1024;
+  int64_t max_k = 1000;
   // RocksDB block cache, bytes. Default: 256 MiB.
   int64_t block_cache_bytes = int64_t{256} << 20;
 };

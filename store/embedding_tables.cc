@@ -1,0 +1,398 @@
+#include "store/embedding_tables.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <iterator>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/write_batch.h"
+#include "store/keys.h"
+#include "store/rocksdb_status.h"
+
+namespace recsys::store {
+namespace {
+
+absl::Status Invalid(const std::string& field, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
+}
+
+absl::Status ValidateSpec(const TableSpec& spec, int64_t max_dim) {
+  if (spec.name.empty() || spec.name.size() > 64) {
+    return Invalid("table.name", "must be 1..64 characters of [a-z0-9_-]");
+  }
+  for (char c : spec.name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+      return Invalid("table.name", absl::StrCat("'", spec.name, "' must match [a-z0-9_-]{1,64}"));
+    }
+  }
+  if (spec.version < 1) return Invalid("table.version", absl::StrCat("(", spec.version, ") must be >= 1"));
+  if (spec.dim < 1 || spec.dim > max_dim) {
+    return Invalid("table.dim", absl::StrCat("(", spec.dim, ") must be 1..", max_dim,
+                                             " (--max_embedding_dim)"));
+  }
+  const std::pair<const char*, int32_t> knobs[] = {{"table.index.nlist", spec.index.nlist},
+                                                   {"table.index.nprobe", spec.index.nprobe},
+                                                   {"table.index.hnsw_m", spec.index.hnsw_m},
+                                                   {"table.index.ef_search", spec.index.ef_search}};
+  for (const auto& [field, value] : knobs) {
+    if (value < 0) return Invalid(field, absl::StrCat("(", value, ") must be >= 0"));
+  }
+  return absl::OkStatus();
+}
+
+std::string EncodeInfo(const TableInfo& info) {
+  std::string v;
+  const TableSpec& s = info.spec;
+  keys::PutBigEndian64(&v, static_cast<uint64_t>(s.dim));
+  keys::PutBigEndian64(&v, static_cast<uint64_t>(s.index.type));
+  keys::PutBigEndian64(&v, static_cast<uint64_t>(s.index.metric));
+  for (int32_t knob : {s.index.nlist, s.index.nprobe, s.index.hnsw_m, s.index.ef_search}) {
+    keys::PutBigEndian64(&v, static_cast<uint64_t>(knob));
+  }
+  keys::PutBigEndian64(&v, static_cast<uint64_t>(info.rows));
+  keys::PutBigEndian64(&v, info.ready ? 1 : 0);
+  uint64_t bits;
+  std::memcpy(&bits, &info.index_build_seconds, sizeof(bits));
+  keys::PutBigEndian64(&v, bits);
+  return v;
+}
+
+bool DecodeInfo(absl::string_view key, absl::string_view value, TableInfo* info) {
+  if (value.size() != 11 * 8 || key.empty()) return false;
+  const size_t name_size = static_cast<uint8_t>(key[0]);
+  if (key.size() != 1 + name_size + 8) return false;
+  TableSpec& s = info->spec;
+  s.name.assign(key.data() + 1, name_size);
+  s.version = static_cast<int64_t>(keys::GetBigEndian64(key.data() + 1 + name_size));
+  auto field = [&](int i) { return keys::GetBigEndian64(value.data() + 8 * i); };
+  s.dim = static_cast<int32_t>(field(0));
+  s.index.type = static_cast<IndexType>(field(1));
+  s.index.metric = static_cast<Metric>(field(2));
+  s.index.nlist = static_cast<int32_t>(field(3));
+  s.index.nprobe = static_cast<int32_t>(field(4));
+  s.index.hnsw_m = static_cast<int32_t>(field(5));
+  s.index.ef_search = static_cast<int32_t>(field(6));
+  info->rows = static_cast<int64_t>(field(7));
+  info->ready = field(8) != 0;
+  const uint64_t bits = field(9);
+  std::memcpy(&info->index_build_seconds, &bits, sizeof(bits));
+  return true;
+}
+
+class LocalUpload final : public EmbeddingUpload {
+ public:
+  LocalUpload(EmbeddingTables* tables, TableSpec spec, std::function<void()> on_end)
+      : tables_(tables), spec_(std::move(spec)), on_end_(std::move(on_end)) {}
+  ~LocalUpload() override {
+    if (!finished_) {  // abandoned: drop the rows written so far
+      const std::string begin = EmbeddingTables::VersionKey(spec_.name, spec_.version);
+      tables_->db()->DeleteRange(rocksdb::WriteOptions(), tables_->embeddings(), begin,
+                                 keys::PrefixEnd(begin));
+    }
+    on_end_();
+  }
+
+  absl::Status Append(absl::Span<const int64_t> item_ids, absl::Span<const float> values) override {
+    if (finished_) return absl::FailedPreconditionError("Append after Finish");
+    const int64_t max = tables_->limits().max_batch_items;
+    if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max) {
+      return Invalid("item_ids", absl::StrCat("must hold 1..", max, " ids per chunk; got ",
+                                              item_ids.size()));
+    }
+    if (values.size() != item_ids.size() * static_cast<size_t>(spec_.dim)) {
+      return Invalid("values", absl::StrCat("has ", values.size(), " floats; expected ",
+                                            item_ids.size(), " ids * dim ", spec_.dim));
+    }
+    rocksdb::WriteBatch batch;
+    const std::string prefix = EmbeddingTables::VersionKey(spec_.name, spec_.version);
+    for (size_t i = 0; i < item_ids.size(); ++i) {
+      if (item_ids[i] < 1) {
+        return Invalid(absl::StrCat("item_ids[", i, "]"), absl::StrCat("(", item_ids[i], ") must be >= 1"));
+      }
+      const float* row = values.data() + i * spec_.dim;
+      for (int32_t d = 0; d < spec_.dim; ++d) {
+        if (!std::isfinite(row[d])) {
+          return Invalid(absl::StrCat("values[", i * spec_.dim + d, "]"), "must be finite");
+        }
+      }
+      std::string key = prefix;
+      keys::PutBigEndian64(&key, static_cast<uint64_t>(item_ids[i]));
+      batch.Put(tables_->embeddings(), key,
+                rocksdb::Slice(reinterpret_cast<const char*>(row), sizeof(float) * spec_.dim));
+    }
+    // Not synced: Finish syncs the table record, which makes every earlier write durable.
+    return FromRocksDb("UploadEmbeddings", tables_->db()->Write(rocksdb::WriteOptions(), &batch));
+  }
+
+  absl::StatusOr<TableInfo> Finish() override {
+    if (finished_) return absl::FailedPreconditionError("Finish called twice");
+    absl::StatusOr<TableInfo> info = tables_->Publish(spec_);
+    if (info.ok()) finished_ = true;
+    return info;
+  }
+
+ private:
+  EmbeddingTables* tables_;
+  const TableSpec spec_;
+  std::function<void()> on_end_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+EmbeddingTables::EmbeddingTables(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* embeddings,
+                                 rocksdb::ColumnFamilyHandle* tables,
+                                 rocksdb::ColumnFamilyHandle* items, std::string faiss_dir,
+                                 EmbeddingLimits limits)
+    : db_(db),
+      embeddings_(embeddings),
+      tables_(tables),
+      items_(items),
+      faiss_dir_(std::move(faiss_dir)),
+      limits_(limits) {}
+
+std::string EmbeddingTables::VersionKey(const std::string& name, int64_t version) {
+  std::string key = keys::UserPrefix(name);  // same shape: length byte + bytes
+  keys::PutBigEndian64(&key, static_cast<uint64_t>(version));
+  return key;
+}
+
+std::string EmbeddingTables::IndexPath(const TableSpec& spec) const {
+  return absl::StrCat(faiss_dir_, "/", spec.name, ".", spec.version, ".faiss");
+}
+
+std::vector<int64_t> EmbeddingTables::Categories(const std::vector<int64_t>& item_ids) const {
+  std::vector<int64_t> categories(item_ids.size(), 0);
+  std::vector<std::string> key_storage;
+  for (int64_t id : item_ids) key_storage.push_back(keys::ItemKey(id));
+  std::vector<rocksdb::Slice> slices(key_storage.begin(), key_storage.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> families(item_ids.size(), items_);
+  std::vector<std::string> values;
+  const std::vector<rocksdb::Status> statuses =
+      db_->MultiGet(rocksdb::ReadOptions(), families, slices, &values);
+  Item item;
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (statuses[i].ok() && keys::DecodeItemValue(values[i], &item)) {
+      categories[i] = item.category_id;
+    }
+  }
+  return categories;
+}
+
+absl::StatusOr<std::unique_ptr<EmbeddingUpload>> EmbeddingTables::Begin(const TableSpec& spec) {
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateSpec(spec, limits_.max_embedding_dim));
+  std::string existing;
+  const rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), tables_, VersionKey(spec.name, spec.version), &existing);
+  if (!s.IsNotFound()) {
+    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("UploadEmbeddings", s));
+    return absl::AlreadyExistsError(absl::StrCat("table ", spec.name, " version ", spec.version,
+                                                 " exists; versions are immutable"));
+  }
+  const auto key = std::make_pair(spec.name, spec.version);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!uploading_.emplace(key, true).second) {
+      return absl::AlreadyExistsError(absl::StrCat("table ", spec.name, " version ", spec.version,
+                                                   " is being uploaded"));
+    }
+  }
+  return std::unique_ptr<EmbeddingUpload>(new LocalUpload(this, spec, [this, key] {
+    std::lock_guard<std::mutex> lock(mu_);
+    uploading_.erase(key);
+  }));
+}
+
+absl::StatusOr<TableInfo> EmbeddingTables::Publish(const TableSpec& spec) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string prefix = VersionKey(spec.name, spec.version);
+  const std::string end = keys::PrefixEnd(prefix);
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, embeddings_));
+  std::vector<int64_t> ids;
+  std::vector<float> rows;
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    ids.push_back(static_cast<int64_t>(keys::GetBigEndian64(it->key().data() + prefix.size())));
+    const size_t old = rows.size();
+    rows.resize(old + spec.dim);
+    std::memcpy(rows.data() + old, it->value().data(), sizeof(float) * spec.dim);
+  }
+  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("UploadEmbeddings", it->status()));
+  std::vector<int64_t> categories = Categories(ids);
+  absl::StatusOr<std::unique_ptr<FaissIndex>> index =
+      FaissIndex::Build(spec, std::move(ids), rows, std::move(categories));
+  if (!index.ok()) return index.status();
+  std::error_code error;
+  std::filesystem::create_directories(faiss_dir_, error);
+  RECSYS_STORE_RETURN_IF_ERROR((*index)->Save(IndexPath(spec)));
+  TableInfo info;
+  info.spec = spec;
+  info.rows = (*index)->rows();
+  info.ready = true;
+  info.index_build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rocksdb::WriteOptions sync;
+  sync.sync = limits_.sync_writes;
+  RECSYS_STORE_RETURN_IF_ERROR(
+      FromRocksDb("UploadEmbeddings", db_->Put(sync, tables_, prefix, EncodeInfo(info))));
+  std::lock_guard<std::mutex> lock(mu_);
+  published_[{spec.name, spec.version}] = std::shared_ptr<const FaissIndex>(std::move(*index));
+  return info;
+}
+
+absl::Status EmbeddingTables::LoadAll() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), tables_));
+  std::vector<TableInfo> ready;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TableInfo info;
+    if (!DecodeInfo(View(it->key()), View(it->value()), &info)) {
+      return absl::InternalError("LocalStore: corrupt embedding table record");
+    }
+    if (info.ready) ready.push_back(info);
+  }
+  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("LocalStore", it->status()));
+  for (const TableInfo& info : ready) {
+    // Row order is key order, as when the index was built.
+    const std::string prefix = VersionKey(info.spec.name, info.spec.version);
+    const std::string end = keys::PrefixEnd(prefix);
+    rocksdb::ReadOptions read_options;
+    rocksdb::Slice upper(end);
+    read_options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> rows(db_->NewIterator(read_options, embeddings_));
+    std::vector<int64_t> ids;
+    for (rows->Seek(prefix); rows->Valid(); rows->Next()) {
+      ids.push_back(static_cast<int64_t>(keys::GetBigEndian64(rows->key().data() + prefix.size())));
+    }
+    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("LocalStore", rows->status()));
+    std::vector<int64_t> categories = Categories(ids);
+    absl::StatusOr<std::unique_ptr<FaissIndex>> index =
+        FaissIndex::Load(info.spec, IndexPath(info.spec), std::move(ids), std::move(categories));
+    if (!index.ok()) {  // missing or damaged file: rebuild it from the stored rows
+      absl::StatusOr<TableInfo> rebuilt = Publish(info.spec);
+      if (!rebuilt.ok()) return rebuilt.status();
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    published_[{info.spec.name, info.spec.version}] =
+        std::shared_ptr<const FaissIndex>(std::move(*index));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const FaissIndex>> EmbeddingTables::Find(
+    const std::string& table, std::optional<int64_t> version) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (version.has_value()) {
+    const auto it = published_.find({table, *version});
+    if (it == published_.end()) {
+      return absl::NotFoundError(absl::StrCat("table ", table, " has no ready version ", *version));
+    }
+    return it->second;
+  }
+  // The newest version: the last key with this name.
+  auto it = published_.upper_bound({table, std::numeric_limits<int64_t>::max()});
+  if (it == published_.begin() || std::prev(it)->first.first != table) {
+    return absl::NotFoundError(absl::StrCat("no ready embedding table named '", table, "'"));
+  }
+  return std::prev(it)->second;
+}
+
+absl::StatusOr<EmbeddingRows> EmbeddingTables::Get(const std::string& table,
+                                                   std::optional<int64_t> version,
+                                                   absl::Span<const int64_t> item_ids) {
+  if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > limits_.max_batch_items) {
+    return Invalid("item_ids", absl::StrCat("must hold 1..", limits_.max_batch_items,
+                                            " ids (--max_batch_items); got ", item_ids.size()));
+  }
+  absl::StatusOr<std::shared_ptr<const FaissIndex>> index = Find(table, version);
+  if (!index.ok()) return index.status();
+  const TableSpec& spec = (*index)->spec();
+  EmbeddingRows out;
+  out.version = spec.version;
+  out.dim = spec.dim;
+  const std::string prefix = VersionKey(spec.name, spec.version);
+  std::string value;
+  for (int64_t id : item_ids) {
+    std::string key = prefix;
+    keys::PutBigEndian64(&key, static_cast<uint64_t>(id));
+    const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), embeddings_, key, &value);
+    if (s.IsNotFound()) {
+      out.missing.push_back(id);
+      continue;
+    }
+    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("GetEmbeddings", s));
+    out.item_ids.push_back(id);
+    const size_t old = out.values.size();
+    out.values.resize(old + spec.dim);
+    std::memcpy(out.values.data() + old, value.data(), sizeof(float) * spec.dim);
+  }
+  return out;
+}
+
+absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table,
+                                                        std::optional<int64_t> version,
+                                                        absl::Span<const NeighborQuery> queries) {
+  if (queries.empty() || static_cast<int64_t>(queries.size()) > limits_.max_batch_queries) {
+    return Invalid("queries", absl::StrCat("must hold 1..", limits_.max_batch_queries,
+                                           " queries (--max_batch_queries); got ", queries.size()));
+  }
+  absl::StatusOr<std::shared_ptr<const FaissIndex>> found = Find(table, version);
+  if (!found.ok()) return found.status();
+  const FaissIndex& index = **found;  // kept alive by `found` even if a new version lands
+  const int32_t dim = index.spec().dim;
+  NeighborResults out;
+  out.version = index.spec().version;
+  std::vector<float> stored(dim);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    const NeighborQuery& query = queries[q];
+    const std::string at = absl::StrCat("queries[", q, "].");
+    if (query.k < 1 || query.k > limits_.max_k) {
+      return Invalid(at + "k", absl::StrCat("(", query.k, ") must be 1..", limits_.max_k, " (--max_k)"));
+    }
+    const float* vector = query.vector.data();
+    int64_t self_row = -1;
+    if (query.vector.empty()) {
+      self_row = index.RowOf(query.item_id);
+      if (self_row < 0) {
+        return absl::NotFoundError(absl::StrCat(at, "item_id ", query.item_id, " has no row in ",
+                                                table, " version ", out.version));
+      }
+      absl::StatusOr<EmbeddingRows> row = Get(table, out.version, {query.item_id});
+      if (!row.ok()) return row.status();
+      stored = row->values;
+      vector = stored.data();
+    } else {
+      if (static_cast<int32_t>(query.vector.size()) != dim) {
+        return Invalid(at + "vector", absl::StrCat("has ", query.vector.size(),
+                                                   " values; the table's dim is ", dim));
+      }
+      for (float v : query.vector) {
+        if (!std::isfinite(v)) return Invalid(at + "vector", "must be finite");
+      }
+    }
+    absl::StatusOr<std::vector<Neighbor>> neighbors = index.Search(
+        vector, query.k, query.exclude_item_ids, query.include_category_ids, self_row);
+    if (!neighbors.ok()) return neighbors.status();
+    out.results.push_back(*std::move(neighbors));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<TableInfo>> EmbeddingTables::List() {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), tables_));
+  std::vector<TableInfo> tables;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    TableInfo info;
+    if (DecodeInfo(View(it->key()), View(it->value()), &info)) tables.push_back(info);
+  }
+  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("ListEmbeddingTables", it->status()));
+  return tables;
+}
+
+}  // namespace recsys::store
