@@ -29,10 +29,11 @@ absl::Status ValidateSpec(const TableSpec& spec, int64_t max_dim) {
       return Invalid("table.name", absl::StrCat("'", spec.name, "' must match [a-z0-9_-]{1,64}"));
     }
   }
-  if (spec.version < 1) return Invalid("table.version", absl::StrCat("(", spec.version, ") must be >= 1"));
+  if (spec.version < 1)
+    return Invalid("table.version", absl::StrCat("(", spec.version, ") must be >= 1"));
   if (spec.dim < 1 || spec.dim > max_dim) {
-    return Invalid("table.dim", absl::StrCat("(", spec.dim, ") must be 1..", max_dim,
-                                             " (--max_embedding_dim)"));
+    return Invalid("table.dim",
+                   absl::StrCat("(", spec.dim, ") must be 1..", max_dim, " (--max_embedding_dim)"));
   }
   const std::pair<const char*, int32_t> knobs[] = {{"table.index.nlist", spec.index.nlist},
                                                    {"table.index.nprobe", spec.index.nprobe},
@@ -62,7 +63,7 @@ std::string EncodeInfo(const TableInfo& info) {
 }
 
 bool DecodeInfo(absl::string_view key, absl::string_view value, TableInfo* info) {
-  if (value.size() != 11 * 8 || key.empty()) return false;
+  if (value.size() != 10 * 8 || key.empty()) return false;
   const size_t name_size = static_cast<uint8_t>(key[0]);
   if (key.size() != 1 + name_size + 8) return false;
   TableSpec& s = info->spec;
@@ -100,8 +101,8 @@ class LocalUpload final : public EmbeddingUpload {
     if (finished_) return absl::FailedPreconditionError("Append after Finish");
     const int64_t max = tables_->limits().max_batch_items;
     if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max) {
-      return Invalid("item_ids", absl::StrCat("must hold 1..", max, " ids per chunk; got ",
-                                              item_ids.size()));
+      return Invalid("item_ids",
+                     absl::StrCat("must hold 1..", max, " ids per chunk; got ", item_ids.size()));
     }
     if (values.size() != item_ids.size() * static_cast<size_t>(spec_.dim)) {
       return Invalid("values", absl::StrCat("has ", values.size(), " floats; expected ",
@@ -111,7 +112,8 @@ class LocalUpload final : public EmbeddingUpload {
     const std::string prefix = EmbeddingTables::VersionKey(spec_.name, spec_.version);
     for (size_t i = 0; i < item_ids.size(); ++i) {
       if (item_ids[i] < 1) {
-        return Invalid(absl::StrCat("item_ids[", i, "]"), absl::StrCat("(", item_ids[i], ") must be >= 1"));
+        return Invalid(absl::StrCat("item_ids[", i, "]"),
+                       absl::StrCat("(", item_ids[i], ") must be >= 1"));
       }
       const float* row = values.data() + i * spec_.dim;
       for (int32_t d = 0; d < spec_.dim; ++d) {
@@ -197,8 +199,8 @@ absl::StatusOr<std::unique_ptr<EmbeddingUpload>> EmbeddingTables::Begin(const Ta
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!uploading_.emplace(key, true).second) {
-      return absl::AlreadyExistsError(absl::StrCat("table ", spec.name, " version ", spec.version,
-                                                   " is being uploaded"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("table ", spec.name, " version ", spec.version, " is being uploaded"));
     }
   }
   return std::unique_ptr<EmbeddingUpload>(new LocalUpload(this, spec, [this, key] {
@@ -353,7 +355,8 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
     const NeighborQuery& query = queries[q];
     const std::string at = absl::StrCat("queries[", q, "].");
     if (query.k < 1 || query.k > limits_.max_k) {
-      return Invalid(at + "k", absl::StrCat("(", query.k, ") must be 1..", limits_.max_k, " (--max_k)"));
+      return Invalid(at + "k",
+                     absl::StrCat("(", query.k, ") must be 1..", limits_.max_k, " (--max_k)"));
     }
     const float* vector = query.vector.data();
     int64_t self_row = -1;
@@ -376,8 +379,8 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
         if (!std::isfinite(v)) return Invalid(at + "vector", "must be finite");
       }
     }
-    absl::StatusOr<std::vector<Neighbor>> neighbors = index.Search(
-        vector, query.k, query.exclude_item_ids, query.include_category_ids, self_row);
+    absl::StatusOr<std::vector<Neighbor>> neighbors =
+        index.Search(vector, query.k, query.exclude_item_ids, query.include_category_ids, self_row);
     if (!neighbors.ok()) return neighbors.status();
     out.results.push_back(*std::move(neighbors));
   }

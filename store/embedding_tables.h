@@ -45,8 +45,7 @@ class EmbeddingTables {
   absl::StatusOr<std::unique_ptr<EmbeddingUpload>> Begin(const TableSpec& spec);
   absl::StatusOr<EmbeddingRows> Get(const std::string& table, std::optional<int64_t> version,
                                     absl::Span<const int64_t> item_ids);
-  absl::StatusOr<NeighborResults> Search(const std::string& table,
-                                         std::optional<int64_t> version,
+  absl::StatusOr<NeighborResults> Search(const std::string& table, std::optional<int64_t> version,
                                          absl::Span<const NeighborQuery> queries);
   absl::StatusOr<std::vector<TableInfo>> List();
 

@@ -52,6 +52,11 @@ FaissIndex::FaissIndex(const TableSpec& spec, std::unique_ptr<faiss::Index> inde
       index_(std::move(index)),
       item_ids_(std::move(item_ids)),
       categories_(std::move(categories)) {
+  // This FAISS version's HNSW search reads efSearch from the index, not from the per-call
+  // SearchParametersHNSW; set it once here (searches only read it).
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(index_.get())) {
+    hnsw->hnsw.efSearch = OrDefault(spec_.index.ef_search, 64);
+  }
   row_of_.reserve(item_ids_.size());
   for (size_t row = 0; row < item_ids_.size(); ++row) row_of_[item_ids_[row]] = row;
 }
@@ -76,18 +81,21 @@ absl::StatusOr<std::unique_ptr<FaissIndex>> FaissIndex::Build(const TableSpec& s
                                  : static_cast<int64_t>(4 * std::sqrt(static_cast<double>(n))),
             1, std::max<int64_t>(1, n));
         auto quantizer = std::make_unique<faiss::IndexFlat>(spec.dim, metric);
-        auto ivf = std::make_unique<faiss::IndexIVFFlat>(quantizer.release(), spec.dim, nlist,
-                                                         metric);
+        auto ivf =
+            std::make_unique<faiss::IndexIVFFlat>(quantizer.release(), spec.dim, nlist, metric);
         ivf->own_fields = true;
         ivf->cp.min_points_per_centroid = 1;  // small tables train without a warning storm
         if (n > 0) ivf->train(n, rows.data());
         index = std::move(ivf);
         break;
       }
-      case IndexType::kHnsw:
-        index = std::make_unique<faiss::IndexHNSWFlat>(spec.dim, OrDefault(spec.index.hnsw_m, 32),
-                                                       metric);
+      case IndexType::kHnsw: {
+        auto hnsw = std::make_unique<faiss::IndexHNSWFlat>(
+            spec.dim, OrDefault(spec.index.hnsw_m, 32), metric);
+        hnsw->hnsw.efConstruction = 128;  // FAISS's 40 caps recall well below 0.95
+        index = std::move(hnsw);
         break;
+      }
     }
     if (n > 0) index->add(n, rows.data());
   } catch (const faiss::FaissException& e) {
@@ -144,10 +152,10 @@ absl::StatusOr<std::vector<Neighbor>> FaissIndex::Search(
     if (const int64_t row = RowOf(id); row >= 0) excluded_rows.insert(row);
   }
   const bool filtered = !excluded_rows.empty() || !include_categories.empty();
-  RowFilter filter(std::move(excluded_rows),
-                   absl::flat_hash_set<int64_t>(include_categories.begin(),
-                                                include_categories.end()),
-                   &categories_);
+  RowFilter filter(
+      std::move(excluded_rows),
+      absl::flat_hash_set<int64_t>(include_categories.begin(), include_categories.end()),
+      &categories_);
   faiss::SearchParametersIVF ivf;
   faiss::SearchParametersHNSW hnsw;
   faiss::SearchParameters flat;

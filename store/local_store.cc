@@ -86,9 +86,7 @@ class LocalStore final : public FeatureStore {
       absl::Span<const NeighborQuery> queries) override {
     return tables_->Search(table, version, queries);
   }
-  absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() override {
-    return tables_->List();
-  }
+  absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() override { return tables_->List(); }
 
  private:
   // Adds the writes for one user's events (in request order) to batch.
@@ -317,7 +315,7 @@ absl::Status ValidateOptions(const LocalStoreOptions& o) {
       {"max_batch_users", o.max_batch_users},         {"max_history_length", o.max_history_length},
       {"block_cache_bytes", o.block_cache_bytes},     {"max_batch_items", o.max_batch_items},
       {"max_item_text_bytes", o.max_item_text_bytes}, {"max_embedding_dim", o.max_embedding_dim},
-      {"max_batch_queries", o.max_batch_queries}, {"max_k", o.max_k}};
+      {"max_batch_queries", o.max_batch_queries},     {"max_k", o.max_k}};
   for (const auto& [name, value] : limits) {
     if (value < 1) {
       return absl::InvalidArgumentError(
@@ -340,8 +338,8 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name :
-       {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta, kItems, kEmbeddings, kTables}) {
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kEvents, kEventIds, kUserMeta,
+                           kItems, kEmbeddings, kTables}) {
     families.emplace_back(name, cf_options);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -355,8 +353,8 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
     }
     return FromRocksDb("OpenLocalStore", s);
   }
-  auto store = std::make_unique<LocalStore>(options, std::unique_ptr<rocksdb::DB>(raw),
-                                           std::move(handles));
+  auto store =
+      std::make_unique<LocalStore>(options, std::unique_ptr<rocksdb::DB>(raw), std::move(handles));
   RECSYS_STORE_RETURN_IF_ERROR(store->Load());
   return std::unique_ptr<FeatureStore>(std::move(store));
 }

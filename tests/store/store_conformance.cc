@@ -222,5 +222,174 @@ TEST_P(FeatureStoreConformance, InvalidItemsNameTheField) {
   EXPECT_TRUE(lookup->found.empty());  // nothing of the invalid batches was written
 }
 
+// ---- Embedding tables ----
+
+TableSpec Spec(const std::string& name, int64_t version, int32_t dim,
+               IndexType type = IndexType::kFlat, Metric metric = Metric::kInnerProduct) {
+  TableSpec spec;
+  spec.name = name;
+  spec.version = version;
+  spec.dim = dim;
+  spec.index.type = type;
+  spec.index.metric = metric;
+  return spec;
+}
+
+// Uploads rows for item ids 1..n with values[i][d] = (i + 1) * 0.01 * (d + 1) + version.
+absl::StatusOr<TableInfo> UploadTable(FeatureStore& store, const TableSpec& spec, int64_t n) {
+  absl::StatusOr<std::unique_ptr<EmbeddingUpload>> upload = store.BeginEmbeddingUpload(spec);
+  if (!upload.ok()) return upload.status();
+  for (int64_t first = 1; first <= n; first += 40) {  // several chunks
+    std::vector<int64_t> ids;
+    std::vector<float> values;
+    for (int64_t id = first; id < std::min(n + 1, first + 40); ++id) {
+      ids.push_back(id);
+      for (int32_t d = 0; d < spec.dim; ++d) {
+        values.push_back(static_cast<float>(id * 0.01 * (d + 1) + spec.version));
+      }
+    }
+    if (absl::Status s = (*upload)->Append(ids, values); !s.ok()) return s;
+  }
+  return (*upload)->Finish();
+}
+
+std::vector<int64_t> Ids(const std::vector<Neighbor>& neighbors) {
+  std::vector<int64_t> ids;
+  for (const Neighbor& n : neighbors) ids.push_back(n.item_id);
+  return ids;
+}
+
+TEST_P(FeatureStoreConformance, EmbeddingTablesUploadListAndGet) {
+  Fixture f(GetParam());
+  absl::StatusOr<TableInfo> info = UploadTable(f.store(), Spec("items", 1, 4), 100);
+  ASSERT_THAT(info.status(), IsOk());
+  EXPECT_EQ(info->rows, 100);
+  EXPECT_TRUE(info->ready);
+  absl::StatusOr<EmbeddingRows> rows = f.store().GetEmbeddings("items", std::nullopt, {3, 500, 1});
+  ASSERT_THAT(rows.status(), IsOk());
+  EXPECT_EQ(rows->version, 1);
+  EXPECT_EQ(rows->dim, 4);
+  EXPECT_THAT(rows->item_ids, ElementsAre(3, 1));
+  EXPECT_THAT(rows->missing, ElementsAre(500));
+  ASSERT_EQ(rows->values.size(), 8u);
+  EXPECT_FLOAT_EQ(rows->values[1], 3 * 0.02f + 1);
+  absl::StatusOr<std::vector<TableInfo>> tables = f.store().ListEmbeddingTables();
+  ASSERT_THAT(tables.status(), IsOk());
+  ASSERT_EQ(tables->size(), 1u);
+  EXPECT_EQ((*tables)[0].spec.name, "items");
+  EXPECT_EQ((*tables)[0].rows, 100);
+  // Versions are immutable.
+  EXPECT_THAT(f.store().BeginEmbeddingUpload(Spec("items", 1, 4)).status(),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("version 1")));
+}
+
+TEST_P(FeatureStoreConformance, SearchIsExactOnFlatWithExclusionsAndCategories) {
+  Fixture f(GetParam());
+  std::vector<Item> items;
+  for (int64_t id = 1; id <= 60; ++id) items.push_back(Item{id, id % 3, {}, ""});
+  ASSERT_THAT(f.store().UpsertItems(items), IsOk());
+  ASSERT_THAT(UploadTable(f.store(), Spec("t", 1, 3, IndexType::kFlat, Metric::kL2), 60).status(),
+              IsOk());
+  // Row i is (i+1)*0.01*(1,2,3) + 1: the nearest rows to row 30 in L2 are its neighbours in id.
+  NeighborQuery by_vector;
+  by_vector.vector = {30 * 0.01f + 1, 30 * 0.02f + 1, 30 * 0.03f + 1};
+  by_vector.k = 3;
+  NeighborQuery excluding = by_vector;
+  excluding.exclude_item_ids = {30, 29};
+  NeighborQuery by_category = by_vector;
+  by_category.include_category_ids = {1};  // ids 1, 4, 7, ... 28, 31
+  NeighborQuery by_item;
+  by_item.item_id = 30;
+  by_item.k = 2;
+  absl::StatusOr<NeighborResults> r =
+      f.store().SearchNeighbors("t", std::nullopt, {by_vector, excluding, by_category, by_item});
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->version, 1);
+  ASSERT_EQ(r->results.size(), 4u);
+  EXPECT_EQ(r->results[0][0].item_id, 30);
+  EXPECT_NEAR(r->results[0][0].score, 0.0f, 1e-5f);
+  EXPECT_THAT(Ids(r->results[1]), ElementsAre(31, 28, 32));
+  EXPECT_THAT(Ids(r->results[2]), ElementsAre(31, 28, 34));
+  const std::vector<int64_t> around = Ids(r->results[3]);
+  EXPECT_THAT(around, ::testing::UnorderedElementsAre(29, 31));  // never itself
+  // k beyond the rows returns every eligible row.
+  NeighborQuery all = by_vector;
+  all.k = 100;
+  all.include_category_ids = {2};
+  r = f.store().SearchNeighbors("t", 1, {all});
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->results[0].size(), 20u);
+}
+
+TEST_P(FeatureStoreConformance, TheNewestVersionIsTheDefault) {
+  Fixture f(GetParam());
+  ASSERT_THAT(UploadTable(f.store(), Spec("t", 1, 2), 10).status(), IsOk());
+  ASSERT_THAT(UploadTable(f.store(), Spec("t", 3, 2), 10).status(), IsOk());
+  NeighborQuery q;
+  q.vector = {1, 1};
+  q.k = 1;
+  absl::StatusOr<NeighborResults> r = f.store().SearchNeighbors("t", std::nullopt, {q});
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->version, 3);
+  r = f.store().SearchNeighbors("t", 1, {q});
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->version, 1);
+  EXPECT_THAT(f.store().SearchNeighbors("t", 2, {q}).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("version 2")));
+  EXPECT_THAT(f.store().SearchNeighbors("nope", std::nullopt, {q}).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+}
+
+TEST_P(FeatureStoreConformance, InvalidEmbeddingRequestsNameTheField) {
+  Fixture f(GetParam());
+  EXPECT_THAT(f.store().BeginEmbeddingUpload(Spec("Bad Name", 1, 4)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("table.name")));
+  EXPECT_THAT(f.store().BeginEmbeddingUpload(Spec("t", 0, 4)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("table.version")));
+  EXPECT_THAT(f.store().BeginEmbeddingUpload(Spec("t", 1, 0)).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("table.dim")));
+  absl::StatusOr<std::unique_ptr<EmbeddingUpload>> upload =
+      f.store().BeginEmbeddingUpload(Spec("t", 1, 2));
+  ASSERT_THAT(upload.status(), IsOk());
+  EXPECT_THAT((*upload)->Append({1, 2}, {1, 2, 3}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("values")));
+  EXPECT_THAT((*upload)->Append({1}, {1, std::numeric_limits<float>::infinity()}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("values[1]")));
+  EXPECT_THAT((*upload)->Append({0}, {1, 2}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("item_ids[0]")));
+  ASSERT_THAT((*upload)->Append({1, 2}, {1, 0, 0, 1}), IsOk());
+  ASSERT_THAT((*upload)->Finish().status(), IsOk());
+  NeighborQuery q;
+  q.vector = {1, 0, 0};
+  EXPECT_THAT(f.store().SearchNeighbors("t", std::nullopt, {q}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("queries[0].vector")));
+  q.vector = {1, 0};
+  q.k = 0;
+  EXPECT_THAT(f.store().SearchNeighbors("t", std::nullopt, {q}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("queries[0].k")));
+  q.k = 1;
+  q.vector.clear();
+  q.item_id = 99;
+  EXPECT_THAT(f.store().SearchNeighbors("t", std::nullopt, {q}).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("item_id 99")));
+  EXPECT_THAT(f.store().SearchNeighbors("t", std::nullopt, {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("queries")));
+}
+
+TEST_P(FeatureStoreConformance, AnAbandonedUploadLeavesNothing) {
+  Fixture f(GetParam());
+  {
+    absl::StatusOr<std::unique_ptr<EmbeddingUpload>> upload =
+        f.store().BeginEmbeddingUpload(Spec("t", 1, 2));
+    ASSERT_THAT(upload.status(), IsOk());
+    ASSERT_THAT((*upload)->Append({1, 2}, {1, 0, 0, 1}), IsOk());
+  }  // destroyed without Finish
+  EXPECT_THAT(f.store().GetEmbeddings("t", std::nullopt, {1}).status(),
+              StatusIs(absl::StatusCode::kNotFound, ::testing::_));
+  absl::StatusOr<TableInfo> again = UploadTable(f.store(), Spec("t", 1, 2), 5);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->rows, 5);
+}
+
 }  // namespace
 }  // namespace recsys::store::testing
