@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "store/embedding_tables.h"
 #include "store/keys.h"
@@ -87,6 +89,7 @@ class LocalStore final : public FeatureStore {
     return tables_->Search(table, version, queries);
   }
   absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() override { return tables_->List(); }
+  absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& directory) override;
 
  private:
   // Adds the writes for one user's events (in request order) to batch.
@@ -306,6 +309,48 @@ absl::StatusOr<ItemLookup> LocalStore::GetItems(absl::Span<const int64_t> item_i
     lookup.found.push_back(std::move(item));
   }
   return lookup;
+}
+
+absl::StatusOr<CheckpointInfo> LocalStore::Checkpoint(const std::string& directory) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (directory.empty()) return absl::InvalidArgumentError("directory is empty");
+  const fs::path target = fs::absolute(directory, error);
+  if (error || fs::exists(target, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("directory ", directory, " already exists (or cannot be resolved)"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  RECSYS_STORE_RETURN_IF_ERROR(
+      FromRocksDb("Checkpoint", rocksdb::Checkpoint::Create(db_.get(), &raw)));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // Flush first so the copy needs no write-ahead-log replay.
+  RECSYS_STORE_RETURN_IF_ERROR(
+      FromRocksDb("Checkpoint", checkpoint->CreateCheckpoint(target.string(), 0)));
+  // FAISS files are immutable once written: link (or copy) the ones present now. A version
+  // whose file is missing from the copy is rebuilt from its rows when the copy is opened.
+  const fs::path faiss_from = fs::path(options_.data_dir) / "faiss";
+  const fs::path faiss_to = target / "faiss";
+  fs::create_directories(faiss_to, error);
+  if (error)
+    return absl::UnavailableError(
+        absl::StrCat("Checkpoint: ", faiss_to.string(), ": ", error.message()));
+  for (const fs::directory_entry& entry : fs::directory_iterator(faiss_from, error)) {
+    if (entry.path().extension() != ".faiss") continue;
+    const fs::path to = faiss_to / entry.path().filename();
+    fs::create_hard_link(entry.path(), to, error);
+    if (error) fs::copy_file(entry.path(), to, error);
+    if (error) {
+      return absl::UnavailableError(
+          absl::StrCat("Checkpoint: copying ", entry.path().string(), ": ", error.message()));
+    }
+  }
+  CheckpointInfo info;
+  info.path = target.string();
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(target, error)) {
+    if (entry.is_regular_file(error)) info.bytes += static_cast<int64_t>(entry.file_size(error));
+  }
+  return info;
 }
 
 absl::Status ValidateOptions(const LocalStoreOptions& o) {

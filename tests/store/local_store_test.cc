@@ -51,6 +51,35 @@ TEST(LocalStoreTest, EventsSurviveReopen) {
   EXPECT_EQ((*h)[0].behaviors[0].item_id, 42);
 }
 
+TEST(LocalStoreTest, ACheckpointOpensAsAStoreWithEverythingAcknowledged) {
+  recsys::testing::TempDir dir, backups;
+  std::unique_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+  Event e;
+  e.user_id = "u", e.event_id = "1", e.item_id = 42, e.timestamp_ms = 5;
+  ASSERT_THAT(store->IngestEvents({e}).status(), IsOk());
+  absl::StatusOr<std::unique_ptr<EmbeddingUpload>> upload =
+      store->BeginEmbeddingUpload(TableSpec{"t", 1, 2, {}});
+  ASSERT_THAT(upload.status(), IsOk());
+  ASSERT_THAT((*upload)->Append({7}, {1.0f, 2.0f}), IsOk());
+  ASSERT_THAT((*upload)->Finish().status(), IsOk());
+  absl::StatusOr<CheckpointInfo> checkpoint = store->Checkpoint(backups.File("c1"));
+  ASSERT_THAT(checkpoint.status(), IsOk());
+  EXPECT_GT(checkpoint->bytes, 0);
+  e.event_id = "2";  // after the checkpoint: not in it
+  ASSERT_THAT(store->IngestEvents({e}).status(), IsOk());
+
+  std::unique_ptr<FeatureStore> copy = OpenLocal(checkpoint->path, {});
+  absl::StatusOr<std::vector<UserHistory>> h = copy->GetHistories({"u"}, {10, std::nullopt});
+  ASSERT_THAT(h.status(), IsOk());
+  EXPECT_EQ((*h)[0].total_events, 1);
+  NeighborQuery q;
+  q.vector = {1.0f, 2.0f};
+  q.k = 1;
+  absl::StatusOr<NeighborResults> r = copy->SearchNeighbors("t", std::nullopt, {q});
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_EQ(r->results[0][0].item_id, 7);
+}
+
 TEST(LocalStoreTest, ADirectoryInUseIsAPreconditionFailure) {
   recsys::testing::TempDir dir;
   std::unique_ptr<FeatureStore> first = OpenLocal(dir.path(), {});

@@ -391,5 +391,12 @@ TEST_P(FeatureStoreConformance, AnAbandonedUploadLeavesNothing) {
   EXPECT_EQ(again->rows, 5);
 }
 
+TEST_P(FeatureStoreConformance, CheckpointRefusesAnExistingDirectory) {
+  Fixture f(GetParam());
+  recsys::testing::TempDir existing;
+  EXPECT_THAT(f.store().Checkpoint(existing.path()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exists")));
+}
+
 }  // namespace
 }  // namespace recsys::store::testing

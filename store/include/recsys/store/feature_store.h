@@ -95,9 +95,9 @@ struct IndexSpec {
 };
 
 struct TableSpec {
-  std::string name;      // [a-z0-9_-]{1,64}
-  int64_t version = 0;   // >= 1; a version is immutable once uploaded
-  int32_t dim = 0;       // 1..max_embedding_dim
+  std::string name;     // [a-z0-9_-]{1,64}
+  int64_t version = 0;  // >= 1; a version is immutable once uploaded
+  int32_t dim = 0;      // 1..max_embedding_dim
   IndexSpec index;
 };
 
@@ -151,6 +151,11 @@ struct NeighborResults {
   std::vector<std::vector<Neighbor>> results;  // per query, nearest first
 };
 
+struct CheckpointInfo {
+  std::string path;   // absolute
+  int64_t bytes = 0;  // total size of the files written or linked
+};
+
 class FeatureStore {
  public:
   virtual ~FeatureStore() = default;
@@ -186,6 +191,11 @@ class FeatureStore {
       absl::Span<const NeighborQuery> queries) = 0;
 
   virtual absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() = 0;
+
+  // Writes a consistent copy of the store into `directory`, which must not exist yet. The
+  // copy is itself a data directory: a store opened on it sees everything acknowledged
+  // before the call. Files are hard-linked where the filesystem allows.
+  virtual absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& directory) = 0;
 };
 
 }  // namespace recsys::store
