@@ -92,13 +92,26 @@ void BM_Softmax(benchmark::State& state) {
   RunBandwidth(state, 2 * rows * cols * 4, x, y,
                [&] { benchmark::DoNotOptimize(Softmax(Device::Cpu(), p).ok()); });
 }
-void BM_GeluErf(benchmark::State& state) {
+void RunActivation(benchmark::State& state, Activation activation) {
   const int64_t n = state.range(0) * state.range(1);
   auto x = Random(n, 7);
   std::vector<float> y(n);
   RunBandwidth(state, 2 * n * 4, x, y, [&] {
-    benchmark::DoNotOptimize(
-        Activate(Device::Cpu(), Activation::kGeluErf, x.data(), y.data(), n).ok());
+    benchmark::DoNotOptimize(Activate(Device::Cpu(), activation, x.data(), y.data(), n).ok());
+  });
+}
+void BM_GeluErf(benchmark::State& state) { RunActivation(state, Activation::kGeluErf); }
+void BM_GeluTanh(benchmark::State& state) { RunActivation(state, Activation::kGeluTanh); }
+void BM_Silu(benchmark::State& state) { RunActivation(state, Activation::kSilu); }
+void BM_Sigmoid(benchmark::State& state) { RunActivation(state, Activation::kSigmoid); }
+void BM_SwiGlu(benchmark::State& state) {
+  const int64_t n = state.range(0) * state.range(1);
+  auto gate = Random(n, 8), up = Random(n, 9);
+  std::vector<float> out(n);
+  // Reads two arrays and writes one: the reference copies 1.5 n floats, the same traffic.
+  std::vector<float> copy_src(n + n / 2), copy_dst(n + n / 2);
+  RunBandwidth(state, 3 * n * 4, copy_src, copy_dst, [&] {
+    benchmark::DoNotOptimize(SwiGlu(Device::Cpu(), gate.data(), up.data(), out.data(), n).ok());
   });
 }
 void BM_Rope(benchmark::State& state) {
@@ -128,6 +141,10 @@ BENCHMARK(BM_Softmax)
     ->Args({4096, 4096})
     ->UseRealTime();
 BENCHMARK(BM_GeluErf)->ArgNames({"rows", "cols"})->Args({51200, 256})->UseRealTime();
+BENCHMARK(BM_GeluTanh)->ArgNames({"rows", "cols"})->Args({51200, 256})->UseRealTime();
+BENCHMARK(BM_Silu)->ArgNames({"rows", "cols"})->Args({51200, 256})->UseRealTime();
+BENCHMARK(BM_Sigmoid)->ArgNames({"rows", "cols"})->Args({51200, 256})->UseRealTime();
+BENCHMARK(BM_SwiGlu)->ArgNames({"rows", "cols"})->Args({51200, 256})->UseRealTime();
 BENCHMARK(BM_Rope)->ArgNames({"tokens", "head_dim"})->Args({4096, 64})->UseRealTime();
 
 void NaiveTopK(const std::vector<float>& users, const std::vector<float>& items, int64_t batch,

@@ -1,5 +1,6 @@
 #include "recsys/kernels/elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -40,81 +41,236 @@ absl::Status CheckPositiveFinite(const char* op, const char* field, float value)
   return absl::OkStatus();
 }
 
-// Overflow-free logistic: exp() only ever sees a non-positive argument.
-inline float Sigmoid(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0f + e);
+// Overflow-free logistic: exp() only sees -|x|, and the numerator is a select (1 or e), not
+// a branch, so loops calling this vectorise.
+RECSYS_VECTOR_INLINE float Sigmoid(float x) {
+  const float e = internal::ExpNonPositive(-std::abs(x));
+  return (x >= 0.0f ? 1.0f : e) / (1.0f + e);
 }
 
-inline float Silu(float x) { return x * Sigmoid(x); }
+RECSYS_VECTOR_INLINE float Silu(float x) { return x * Sigmoid(x); }
 
-// 0.5 x (1 + erf(x / sqrt 2)) written with erfc, which stays accurate for very negative x
-// where 1 + erf(.) would cancel.
-inline float GeluErf(float x) {
+// erfc(z) for z >= 0: Numerical Recipes' Chebyshev fit (erfcc), fractional error < 1.2e-7 in
+// exact arithmetic; ~1e-6 in fp32, mostly from rounding z^2 inside exp().
+RECSYS_VECTOR_INLINE float ErfcNonNegative(float z) {
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  return t * internal::ExpNonPositive(p - z * z);  // z = inf: exp(-inf) = 0, no NaN
+}
+
+// 0.5 x (1 + erf(x / sqrt 2)) = max(x, 0) - 0.5 |x| erfc(|x| / sqrt 2): only erfc of a
+// non-negative argument, so the negative tail keeps its relative accuracy (no 1 + erf
+// cancellation), and no branch.
+RECSYS_VECTOR_INLINE float GeluErf(float x) {
   constexpr float kInvSqrt2 = 0.70710678118654752440f;
-  return 0.5f * x * std::erfc(-x * kInvSqrt2);
+  const float a = std::abs(x);
+  return (0.5f * x + 0.5f * a) - 0.5f * a * ErfcNonNegative(a * kInvSqrt2);
 }
 
 // 0.5 x (1 + tanh(u)) == x * sigmoid(2u); the sigmoid form avoids the same cancellation.
-inline float GeluTanh(float x) {
+RECSYS_VECTOR_INLINE float GeluTanh(float x) {
   constexpr float kSqrt2OverPi = 0.79788456080286535588f;
   const float u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
   return x * Sigmoid(2.0f * u);
 }
 
-template <typename F>
-void Map(const float* x, float* y, int64_t n, F f) {
+// Calls span(begin, length) over [0, n) in spans of 8192 elements (32 KiB of floats: the
+// per-span dispatch costs nothing measurable), in parallel above kParallelThreshold.
+template <typename Span>
+void ForEachSpan(int64_t n, Span span) {
+  constexpr int64_t kSpan = 8192;
+  const int64_t spans = (n + kSpan - 1) / kSpan;
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
+  for (int64_t s = 0; s < spans; ++s) span(s * kSpan, std::min(kSpan, n - s * kSpan));
+}
+
+// y[i] = f(x[i]) on one span, compiled for each RECSYS_VECTOR_CLONES instruction set. `omp
+// simd` also tells GCC that y may equal x (in place) without a loop-carried dependence.
+template <typename F>
+RECSYS_VECTOR_CLONES void MapSpan(const float* x, float* y, int64_t n, F f) {
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
-// Statistics in double: fp32 sums lose the mean when |x| is large relative to its spread.
-void LayerNormRow(const float* x, const float* gamma, const float* beta, float* y, int64_t cols,
-                  double eps) {
+template <typename F>
+void Map(const float* x, float* y, int64_t n, F f) {
+  ForEachSpan(n, [&](int64_t i, int64_t len) { MapSpan(x + i, y + i, len, f); });
+}
+
+RECSYS_VECTOR_CLONES void SwiGluSpan(const float* gate, const float* up, float* out, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
+}
+
+// Row statistics: fp32 lanes within blocks of this many elements (16 terms per lane, so the
+// rounding stays ~1e-7 relative), blocks added in double.
+constexpr int64_t kSumBlock = 16 * internal::kLanes;
+// LayerNorm redoes a row's moments about its mean when (pivot - mean)^2 > this * variance:
+// the fp32 sums about the pivot lose accuracy in proportion to that distance.
+constexpr double kMaxPivotShift = 1.0;
+
+// sum f(x[j]) over a row: internal::LaneSum per block, blocks added in double.
+template <typename F>
+RECSYS_VECTOR_INLINE double BlockedSum(const float* x, int64_t n, F f) {
+  double sum = 0.0;
+  for (int64_t j0 = 0; j0 < n; j0 += kSumBlock) {
+    const float* xb = x + j0;
+    sum += internal::LaneSum(std::min(kSumBlock, n - j0), [xb, f](int64_t j) { return f(xb[j]); });
+  }
+  return sum;
+}
+
+// Rows whose fp32 statistics overflow (|x| ~ 1e19) or whose eps is below fp32's resolution
+// of tiny squares: the original all-double computation.
+void LayerNormRowDouble(const float* x, const float* gamma, const float* beta, float* y,
+                        int64_t cols, double eps) {
   double sum = 0.0;
   for (int64_t j = 0; j < cols; ++j) sum += x[j];
   const double mean = sum / static_cast<double>(cols);
   double sq = 0.0;
-  for (int64_t j = 0; j < cols; ++j) {
-    const double d = x[j] - mean;
-    sq += d * d;
-  }
+  for (int64_t j = 0; j < cols; ++j) sq += (x[j] - mean) * (x[j] - mean);
   const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(cols) + eps);
+  for (int64_t j = 0; j < cols; ++j) {
+    y[j] = static_cast<float>((x[j] - mean) * rstd) * gamma[j] + (beta ? beta[j] : 0.0f);
+  }
+}
+
+struct RowSums {
+  double sum = 0.0, sum_sq = 0.0;
+};
+
+// Sums of d = (x - hi) - lo and of d^2 over a row: two internal::LaneSum fused, so the row
+// is read once.
+RECSYS_VECTOR_INLINE RowSums CenteredSums(const float* x, int64_t cols, float hi, float lo) {
+  constexpr int kLanes = internal::kLanes;
+  RowSums s;
+  for (int64_t j0 = 0; j0 < cols; j0 += kSumBlock) {
+    const float* xb = x + j0;
+    const int64_t n = std::min(kSumBlock, cols - j0);
+    auto dev = [xb, hi, lo](int64_t j) { return (xb[j] - hi) - lo; };
+    if (n < kLanes) {
+      float sum = 0.0f, sum_sq = 0.0f;
+      for (int64_t j = 0; j < n; ++j) {
+        sum += dev(j);
+        sum_sq += dev(j) * dev(j);
+      }
+      s.sum += sum;
+      s.sum_sq += sum_sq;
+      continue;
+    }
+    float acc[kLanes], acc_sq[kLanes];
+    for (int l = 0; l < kLanes; ++l) {
+      acc[l] = dev(l);
+      acc_sq[l] = dev(l) * dev(l);
+    }
+    int64_t j = kLanes;
+    for (; j + kLanes <= n; j += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const float d = dev(j + l);
+        acc[l] += d;
+        acc_sq[l] += d * d;
+      }
+    }
+    if (j < n) {
+      const int32_t counted = static_cast<int32_t>(kLanes - (n - j));
+      for (int l = 0; l < kLanes; ++l) {
+        const float d = dev(n - kLanes + l) * internal::TailWeight(l, counted);
+        acc[l] += d;
+        acc_sq[l] += d * d;
+      }
+    }
+    s.sum += internal::FoldSum(acc);
+    s.sum_sq += internal::FoldSum(acc_sq);
+  }
+  return s;
+}
+
+// One pass for both moments, about a pivot near the mean (that of the first few entries):
+// fp32 sums of x - pivot stay accurate when |mean| >> spread, and var = E[d^2] - E[d]^2
+// cancels by at most 1 + E[d]^2 / var. A row whose pivot lands far from its mean gets a
+// second pass about the mean (the corrected two-pass algorithm). The mean is carried as a
+// float pair hi + lo so x - mean keeps the precision of a double mean.
+RECSYS_VECTOR_CLONES void LayerNormRow(const float* x, const float* gamma, const float* beta,
+                                       float* y, int64_t cols, double eps) {
+  float pivot = x[0];
+  if (cols >= 8) {  // a pairwise sum keeps this off the critical path
+    pivot = (((x[0] + x[1]) + (x[2] + x[3])) + ((x[4] + x[5]) + (x[6] + x[7]))) * 0.125f;
+  }
+  const double inv_cols = 1.0 / static_cast<double>(cols);
+  RowSums s = CenteredSums(x, cols, pivot, 0.0f);
+  double shift = s.sum * inv_cols;
+  double var = s.sum_sq * inv_cols - shift * shift;
+  double mean = pivot + shift;
+  float mean_hi = static_cast<float>(mean);
+  float mean_lo = static_cast<float>(mean - mean_hi);
+  if (!(shift * shift <= kMaxPivotShift * var)) {  // also NaN / inf sums
+    s = CenteredSums(x, cols, mean_hi, mean_lo);
+    shift = s.sum * inv_cols;
+    var = s.sum_sq * inv_cols - shift * shift;
+    mean += shift;
+    mean_hi = static_cast<float>(mean);
+    mean_lo = static_cast<float>(mean - mean_hi);
+  }
+  if (!std::isfinite(var) || eps < 1e-30) {
+    LayerNormRowDouble(x, gamma, beta, y, cols, eps);
+    return;
+  }
+  const float rstd = static_cast<float>(1.0 / std::sqrt(std::max(var, 0.0) + eps));
   // The row is fully read above, so writing y (possibly == x) is safe.
   if (beta == nullptr) {
-    for (int64_t j = 0; j < cols; ++j) y[j] = static_cast<float>((x[j] - mean) * rstd) * gamma[j];
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j) y[j] = ((x[j] - mean_hi) - mean_lo) * rstd * gamma[j];
   } else {
+#pragma omp simd
     for (int64_t j = 0; j < cols; ++j) {
-      y[j] = static_cast<float>((x[j] - mean) * rstd) * gamma[j] + beta[j];
+      y[j] = ((x[j] - mean_hi) - mean_lo) * rstd * gamma[j] + beta[j];
     }
   }
 }
 
-void RmsNormRow(const float* x, const float* gamma, float* y, int64_t cols, double eps) {
-  double sq = 0.0;
-  for (int64_t j = 0; j < cols; ++j) sq += static_cast<double>(x[j]) * x[j];
+RECSYS_VECTOR_CLONES void RmsNormRow(const float* x, const float* gamma, float* y, int64_t cols,
+                                     double eps) {
+  double sq = BlockedSum(x, cols, [](float v) { return v * v; });
+  if (!std::isfinite(sq) || eps < 1e-30) {  // fp32 squares overflow (|x| ~ 1e19): redo in double
+    sq = 0.0;
+    for (int64_t j = 0; j < cols; ++j) sq += static_cast<double>(x[j]) * x[j];
+  }
   const float rstd = static_cast<float>(1.0 / std::sqrt(sq / static_cast<double>(cols) + eps));
+#pragma omp simd
   for (int64_t j = 0; j < cols; ++j) y[j] = x[j] * rstd * gamma[j];
 }
 
+// Rows whose max is infinite: -inf means every entry is masked (zeros, never NaN); with +inf
+// entries those share the whole mass, as the x == max limit of the distribution.
+void SoftmaxRowInfinite(const float* x, float* y, int64_t cols, float max) {
+  int64_t count = 0;
+  for (int64_t j = 0; j < cols; ++j) count += x[j] == max ? 1 : 0;
+  const float share = max > 0.0f ? 1.0f / static_cast<float>(count) : 0.0f;
+  for (int64_t j = 0; j < cols; ++j) y[j] = x[j] == max ? share : 0.0f;
+}
+
 RECSYS_VECTOR_CLONES void SoftmaxRow(const float* x, float* y, int64_t cols) {
-  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-  float max = kNegInf;
-  for (int64_t j = 0; j < cols; ++j) max = std::fmax(max, x[j]);
-  if (max == kNegInf) {  // every entry masked: no distribution, emit zeros rather than NaN
-    for (int64_t j = 0; j < cols; ++j) y[j] = 0.0f;
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const float max = internal::LaneMax(x, cols);
+  if (max == -kInf || max == kInf) {
+    SoftmaxRowInfinite(x, y, cols, max);
     return;
   }
-  double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-  for (int64_t j = 0; j < cols; ++j) {
-    // x == max short-circuits +inf - +inf; -inf entries give exp(-inf) == 0.
-    const float e = x[j] == max ? 1.0f : internal::ExpNonPositive(x[j] - max);
-    y[j] = e;
-    sum += e;
-  }
-  const float inv = static_cast<float>(1.0 / sum);
+  // exp into y first, then sum y: the sum re-reads its ragged end, which must not see x
+  // already overwritten in place.
+#pragma omp simd
+  for (int64_t j = 0; j < cols; ++j) y[j] = internal::ExpNonPositive(x[j] - max);  // -inf: 0
+  const float inv = static_cast<float>(1.0 / BlockedSum(y, cols, [](float e) { return e; }));
+#pragma omp simd
   for (int64_t j = 0; j < cols; ++j) y[j] *= inv;
 }
 
@@ -264,8 +420,7 @@ absl::Status SwiGlu(const Device& device, const float* gate, const float* up, fl
   if (n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::SwiGlu(device, gate, up, out, n);
   // Element i reads gate[i] and up[i] before writing out[i], so aliasing either is safe.
-#pragma omp parallel for if (n > kParallelThreshold) schedule(static)
-  for (int64_t i = 0; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
+  ForEachSpan(n, [&](int64_t i, int64_t len) { SwiGluSpan(gate + i, up + i, out + i, len); });
   return absl::OkStatus();
 }
 

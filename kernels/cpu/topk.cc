@@ -302,6 +302,8 @@ absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
 
 absl::Status CatalogTopKOnCuda(const Device& device, const CatalogTopKParams& p) {
   if (p.exclude_offsets != nullptr) {
+    RECSYS_KERNEL_RETURN_IF_ERROR(
+        cuda::CheckDeviceMemory(kOp, "exclude_offsets", device, p.exclude_offsets));
     std::vector<int64_t> offsets(static_cast<size_t>(p.batch + 1));
     RECSYS_KERNEL_RETURN_IF_ERROR(cuda::CopyToHost(device, offsets.data(), p.exclude_offsets,
                                                    sizeof(int64_t) * (p.batch + 1)));

@@ -3,7 +3,7 @@
 // behaviours, or one user against 10^6 items), so selection is a radix select on the
 // order-preserving integer image of each score (four 8-bit digit passes, histograms in shared
 // memory) followed by a gather and a rank sort of the K winners. Ties go to the lower
-// position, as on the CPU. NaN scores are not eligible (callers write NaN to exclude).
+// position, as on the CPU. Rows have at most kMaxTopKRow entries (int positions).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -36,18 +36,27 @@ __device__ __forceinline__ unsigned OrderedKey(float s) {
   return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
 }
 
-// Reads score j of the row: row[j] (+ bias[j]); not eligible when NaN or valid[j] == 0.
+// Reads score j of the row: row[j] (+ bias[j]). Not eligible when valid[j] == 0 or
+// excluded[j] != 0; a NaN score is either not eligible or ranks as -inf (nan_is_lowest),
+// matching what the CPU path of each op does.
 struct RowView {
   const float* row;
-  const float* bias;     // optional, per position
-  const uint8_t* valid;  // optional, per position
+  const float* bias;        // optional, per position
+  const uint8_t* valid;     // optional, per position
+  const uint8_t* excluded;  // optional, per position
   int n;
+  bool nan_is_lowest;
   __device__ __forceinline__ bool Get(int j, float* s) const {
     if (valid != nullptr && valid[j] == 0) return false;
+    if (excluded != nullptr && excluded[j] != 0) return false;
     float v = row[j];
     if (bias != nullptr) v += bias[j];
+    if (isnan(v)) {
+      if (!nan_is_lowest) return false;
+      v = kNegInf;
+    }
     *s = v;
-    return !isnan(v);
+    return true;
   }
 };
 

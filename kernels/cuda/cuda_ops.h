@@ -22,8 +22,10 @@
 namespace recsys::kernels::cuda {
 
 // Limits of the CUDA kernels (the CPU path has none of these).
-constexpr int64_t kMaxHeadDim = 256;  // Attention, AttentionMass
+constexpr int64_t kMaxHeadDim = 256;  // Attention
 constexpr int64_t kMaxTopK = 1024;    // TargetAttentionTopK, CatalogTopK
+// Rows (history_len, num_items) one top-K block scans; positions are 32-bit inside it.
+constexpr int64_t kMaxTopKRow = (int64_t{1} << 31) - 4096;
 
 // Memory.
 absl::Status Allocate(const Device& device, int64_t bytes, void** ptr);
@@ -32,6 +34,11 @@ absl::Status CopyToDevice(const Device& device, void* dst, const void* src, int6
 absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_t bytes);
 absl::Status CopyOnDevice(const Device& device, void* dst, const void* src, int64_t bytes);
 absl::Status Synchronize(const Device& device);
+absl::Status CreateStream(const Device& device, void** stream);
+absl::Status DestroyStream(const Device& device, void* stream);
+// INVALID_ARGUMENT naming op and field unless ptr is memory the device can address.
+absl::Status CheckDeviceMemory(const char* op, const char* field, const Device& device,
+                               const void* ptr);
 
 // GEMM; leading dimensions are already resolved (never 0).
 absl::Status Gemm(const Device& device, const GemmParams& params);

@@ -19,25 +19,31 @@ unsigned RowGrid(int64_t rows) { return GridFor(rows, kRowsPerBlock); }
   for (int64_t row = static_cast<int64_t>(blockIdx.x) * kRowsPerBlock + (threadIdx.x >> 5); \
        row < (rows); row += static_cast<int64_t>(gridDim.x) * kRowsPerBlock)
 
-// Two passes (mean, then the spread around it) keep the variance accurate when |mean| is
-// large against the spread, as the CPU's double-precision statistics do.
+__device__ __forceinline__ double WarpSumDouble(double v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// Statistics in double, as on the CPU: an fp32 sum loses the mean when |mean| is large
+// against the spread, and an fp32 sum of squares overflows for |x| beyond ~1e19. Two passes
+// (mean, then the spread around it) keep the variance free of cancellation.
 __global__ void LayerNormKernel(LayerNormParams p) {
   const int lane = threadIdx.x & 31;
   RECSYS_FOR_WARP_ROWS(r, p.rows) {
     const float* x = p.x + r * p.cols;
     float* y = p.y + r * p.cols;
-    float sum = 0.0f;
+    double sum = 0.0;
     for (int64_t j = lane; j < p.cols; j += 32) sum += x[j];
-    const float mean = WarpSum(sum) / static_cast<float>(p.cols);
-    float sq = 0.0f;
+    const double mean = WarpSumDouble(sum) / static_cast<double>(p.cols);
+    double sq = 0.0;
     for (int64_t j = lane; j < p.cols; j += 32) {
-      const float d = x[j] - mean;
+      const double d = x[j] - mean;
       sq += d * d;
     }
-    const float rstd = rsqrtf(WarpSum(sq) / static_cast<float>(p.cols) + p.eps);
+    const double rstd = rsqrt(WarpSumDouble(sq) / static_cast<double>(p.cols) + p.eps);
     // Each lane writes only the elements it read, so y == x is safe.
     for (int64_t j = lane; j < p.cols; j += 32) {
-      const float v = (x[j] - mean) * rstd * p.gamma[j];
+      const float v = static_cast<float>((x[j] - mean) * rstd) * p.gamma[j];
       y[j] = p.beta != nullptr ? v + p.beta[j] : v;
     }
   }
@@ -48,9 +54,10 @@ __global__ void RmsNormKernel(RmsNormParams p) {
   RECSYS_FOR_WARP_ROWS(r, p.rows) {
     const float* x = p.x + r * p.cols;
     float* y = p.y + r * p.cols;
-    float sq = 0.0f;
-    for (int64_t j = lane; j < p.cols; j += 32) sq += x[j] * x[j];
-    const float rstd = rsqrtf(WarpSum(sq) / static_cast<float>(p.cols) + p.eps);
+    double sq = 0.0;
+    for (int64_t j = lane; j < p.cols; j += 32) sq += static_cast<double>(x[j]) * x[j];
+    const float rstd =
+        static_cast<float>(rsqrt(WarpSumDouble(sq) / static_cast<double>(p.cols) + p.eps));
     for (int64_t j = lane; j < p.cols; j += 32) y[j] = x[j] * rstd * p.gamma[j];
   }
 }

@@ -3,6 +3,8 @@
 #include <cublas_v2.h>
 
 #include <climits>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,14 +21,13 @@ absl::Status CublasError(const char* op, const char* call, cublasStatus_t status
   return absl::InternalError(message);
 }
 
-// One handle per (thread, device), created on first use and kept for the thread's life:
-// creating one costs milliseconds, and a handle must not be shared by threads that set
-// different streams on it. Handles are deliberately never destroyed (process exit may come
-// after the driver is torn down).
+// One handle per (thread, device, stream), created on first use and kept for the thread's
+// life: creating one costs milliseconds, a handle must not be shared by threads, and one
+// handle's workspace must not serve two streams at once. Handles are deliberately never
+// destroyed (process exit may come after the driver is torn down).
 absl::Status HandleFor(const char* op, const Device& device, cublasHandle_t* handle) {
-  thread_local std::vector<cublasHandle_t> handles;
-  if (device.ordinal >= static_cast<int>(handles.size())) handles.resize(device.ordinal + 1);
-  cublasHandle_t& h = handles[device.ordinal];
+  thread_local std::map<std::pair<int, void*>, cublasHandle_t> handles;
+  cublasHandle_t& h = handles[{device.ordinal, device.stream}];
   if (h == nullptr) {
     const cublasStatus_t status = cublasCreate(&h);
     if (status != CUBLAS_STATUS_SUCCESS) {
@@ -45,6 +46,28 @@ cublasOperation_t Op(bool transpose) { return transpose ? CUBLAS_OP_T : CUBLAS_O
 // cuBLAS wants every leading dimension >= 1, even for an empty operand.
 int Ld(int64_t ld) { return static_cast<int>(ld < 1 ? 1 : ld); }
 
+// C = beta * C for `batch` matrices [m, n] (row stride ldc, matrix stride stride_c), writing
+// zeros (not 0 * C, which keeps NaN) when beta == 0: the k == 0 product, done here because
+// cuBLAS has not always applied beta when k == 0.
+__global__ void ScaleKernel(float* c, int64_t m, int64_t n, int64_t ldc, int64_t stride_c,
+                            int64_t batch, float beta) {
+  const int64_t total = batch * m * n;
+  for (int64_t idx = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; idx < total;
+       idx += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t b = idx / (m * n), i = (idx / n) % m, j = idx % n;
+    float& x = c[b * stride_c + i * ldc + j];
+    x = beta == 0.0f ? 0.0f : beta * x;
+  }
+}
+
+absl::Status ScaleC(const char* op, const Device& device, float* c, int64_t m, int64_t n,
+                    int64_t ldc, int64_t stride_c, int64_t batch, float beta) {
+  if (beta == 1.0f) return absl::OkStatus();
+  ScaleKernel<<<GridFor(batch * m * n, 256), 256, 0, StreamOf(device)>>>(c, m, n, ldc, stride_c,
+                                                                          batch, beta);
+  return CheckLaunch(op);
+}
+
 #define RECSYS_CUBLAS_RETURN_IF_ERROR(op, expr)                                   \
   do {                                                                            \
     const cublasStatus_t recsys_cublas_status_ = (expr);                          \
@@ -61,6 +84,7 @@ absl::Status Gemm(const Device& device, const GemmParams& p) {
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_KERNEL_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"a", p.a}, {"b", p.b}, {"c", p.c}}));
+  if (p.k == 0) return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, 0, 1, p.beta);
   cublasHandle_t handle;
   RECSYS_KERNEL_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
   RECSYS_CUBLAS_RETURN_IF_ERROR(
@@ -81,6 +105,9 @@ absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params) 
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_KERNEL_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"gemm.a", p.a}, {"gemm.b", p.b}, {"gemm.c", p.c}}));
+  if (p.k == 0) {
+    return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, params.stride_c, params.batch, p.beta);
+  }
   cublasHandle_t handle;
   RECSYS_KERNEL_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
   RECSYS_CUBLAS_RETURN_IF_ERROR(
@@ -99,6 +126,7 @@ absl::Status MixedGemm(const Device& device, const MixedGemmParams& params) {
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_KERNEL_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"a", params.a}, {"b", params.b}, {"shape.c", p.c}}));
+  if (p.k == 0) return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, 0, 1, p.beta);
   cublasHandle_t handle;
   RECSYS_KERNEL_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
   const cudaDataType_t type = params.type == HalfType::kFloat16 ? CUDA_R_16F : CUDA_R_16BF;

@@ -21,8 +21,12 @@ absl::Status Allocate(const Device& device, int64_t bytes, void** ptr) {
 }
 
 void Free(const Device& device, void* ptr) {
-  // cudaFree synchronises the device, so memory still used by queued kernels is safe.
+  // cudaFree synchronises the device, so memory still used by queued kernels is safe. The
+  // calling thread's current device is left as it was.
+  int previous = 0;
+  const bool restore = cudaGetDevice(&previous) == cudaSuccess;
   if (cudaSetDevice(device.ordinal) == cudaSuccess) cudaFree(ptr);
+  if (restore) cudaSetDevice(previous);
 }
 
 absl::Status CopyToDevice(const Device& device, void* dst, const void* src, int64_t bytes) {
@@ -59,6 +63,30 @@ absl::Status Synchronize(const Device& device) {
   return absl::OkStatus();
 }
 
+absl::Status CreateStream(const Device& device, void** stream) {
+  constexpr char kOp[] = "CreateStream";
+  RECSYS_KERNEL_CUDA_USE(kOp, device);
+  cudaStream_t created = nullptr;
+  RECSYS_CUDA_RETURN_IF_ERROR(kOp, cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking));
+  *stream = created;
+  return absl::OkStatus();
+}
+
+absl::Status DestroyStream(const Device& device, void* stream) {
+  constexpr char kOp[] = "DestroyStream";
+  RECSYS_KERNEL_CUDA_USE(kOp, device);
+  const auto s = static_cast<cudaStream_t>(stream);
+  RECSYS_CUDA_RETURN_IF_ERROR(kOp, cudaStreamSynchronize(s));
+  RECSYS_CUDA_RETURN_IF_ERROR(kOp, cudaStreamDestroy(s));
+  return absl::OkStatus();
+}
+
+absl::Status CheckDeviceMemory(const char* op, const char* field, const Device& device,
+                               const void* ptr) {
+  RECSYS_KERNEL_CUDA_USE(op, device);
+  return CheckDevicePointers(op, device, {{field, ptr}});
+}
+
 absl::Status CheckDevicePointers(const char* op, const Device& device,
                                  std::initializer_list<std::pair<const char*, const void*>> ptrs) {
   for (const auto& [field, ptr] : ptrs) {
@@ -82,7 +110,8 @@ absl::Status CheckDevicePointers(const char* op, const Device& device,
         }
         break;
       case cudaMemoryTypeHost:
-        if (attributes.devicePointer != nullptr) break;  // mapped pinned memory
+        // Mapped pinned memory, when kernels can use the host address itself.
+        if (attributes.devicePointer == ptr) break;
         [[fallthrough]];
       default:
         return absl::InvalidArgumentError(

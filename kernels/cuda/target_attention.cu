@@ -33,8 +33,9 @@ __global__ void __launch_bounds__(kTopKThreads)
   __shared__ TopKShared sh;
   __shared__ float reduce[32];
   const int64_t c = c0 + blockIdx.x;
-  const RowView row{scores + blockIdx.x * p.history_len, nullptr, p.key_valid,
-                    static_cast<int>(p.history_len)};
+  // As on the CPU, a NaN score is never selected.
+  const RowView row{scores + blockIdx.x * p.history_len, nullptr, p.key_valid, nullptr,
+                    static_cast<int>(p.history_len), /*nan_is_lowest=*/false};
   const int k = static_cast<int>(p.top_k);
   const int selected = BlockTopK(row, k, sh);
   // Softmax over the winners (sorted: the first is the max).
@@ -106,9 +107,10 @@ absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionPara
     return absl::InvalidArgumentError(absl::StrCat(
         kOp, ": top_k (", p.top_k, ") exceeds the CUDA kernel's limit of ", kMaxTopK));
   }
-  if (p.history_len > INT_MAX) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kOp, ": history_len (", p.history_len, ") exceeds the CUDA kernel's limit of ", INT_MAX));
+  if (p.history_len > kMaxTopKRow) {
+    return absl::InvalidArgumentError(absl::StrCat(kOp, ": history_len (", p.history_len,
+                                                   ") exceeds the CUDA kernel's limit of ",
+                                                   kMaxTopKRow));
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,

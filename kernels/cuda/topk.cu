@@ -16,24 +16,26 @@ namespace {
 
 constexpr int64_t kScratchScores = int64_t{1} << 24;  // 64 MiB of fp32 scores
 
-// One block per user of the chunk: its excluded ids (CSR) become NaN in its score row.
-__global__ void ExcludeKernel(CatalogTopKParams p, float* scores, int64_t u0) {
+// One block per user of the chunk: its excluded ids (CSR) get a 1 in its row of the
+// exclusion map (zeroed before).
+__global__ void ExcludeKernel(CatalogTopKParams p, uint8_t* excluded, int64_t u0) {
   const int64_t u = u0 + blockIdx.x;
-  float* row = scores + blockIdx.x * p.num_items;
-  const float nan = __int_as_float(0x7fc00000);
+  uint8_t* row = excluded + blockIdx.x * p.num_items;
   for (int64_t e = p.exclude_offsets[u] + threadIdx.x; e < p.exclude_offsets[u + 1];
        e += blockDim.x) {
     const int64_t id = p.exclude_ids[e];
-    if (id >= 0 && id < p.num_items) row[id] = nan;
+    if (id >= 0 && id < p.num_items) row[id] = 1;
   }
 }
 
 __global__ void __launch_bounds__(kTopKThreads)
-    SelectKernel(CatalogTopKParams p, const float* scores, int64_t u0) {
+    SelectKernel(CatalogTopKParams p, const float* scores, const uint8_t* excluded, int64_t u0) {
   __shared__ TopKShared sh;
   const int64_t u = u0 + blockIdx.x;
+  // As on the CPU, a NaN score ranks as -inf but stays eligible; excluded items never are.
   const RowView row{scores + blockIdx.x * p.num_items, p.item_bias, nullptr,
-                    static_cast<int>(p.num_items)};
+                    excluded == nullptr ? nullptr : excluded + blockIdx.x * p.num_items,
+                    static_cast<int>(p.num_items), /*nan_is_lowest=*/true};
   const int k = static_cast<int>(p.k);
   const int selected = BlockTopK(row, k, sh);
   for (int r = threadIdx.x; r < k; r += blockDim.x) {
@@ -45,7 +47,7 @@ __global__ void __launch_bounds__(kTopKThreads)
 
 // Per chunk of users: one GEMM for the scores, the exclusions, one block per user to select.
 absl::Status ScoreAndSelect(const Device& device, const CatalogTopKParams& p, int64_t chunk,
-                            float* scores) {
+                            float* scores, uint8_t* excluded) {
   constexpr char kOp[] = "CatalogTopK";
   cudaStream_t stream = StreamOf(device);
   for (int64_t u0 = 0; u0 < p.batch; u0 += chunk) {
@@ -63,12 +65,14 @@ absl::Status ScoreAndSelect(const Device& device, const CatalogTopKParams& p, in
       gemm.c = scores;
       gemm.ldc = p.num_items;
       RECSYS_KERNEL_RETURN_IF_ERROR(cuda::Gemm(device, gemm));
-      if (p.exclude_offsets != nullptr) {
-        ExcludeKernel<<<static_cast<unsigned>(rows), 128, 0, stream>>>(p, scores, u0);
+      if (excluded != nullptr) {
+        RECSYS_CUDA_RETURN_IF_ERROR(kOp, cudaMemsetAsync(excluded, 0, rows * p.num_items, stream));
+        ExcludeKernel<<<static_cast<unsigned>(rows), 128, 0, stream>>>(p, excluded, u0);
         RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
       }
     }
-    SelectKernel<<<static_cast<unsigned>(rows), kTopKThreads, 0, stream>>>(p, scores, u0);
+    SelectKernel<<<static_cast<unsigned>(rows), kTopKThreads, 0, stream>>>(p, scores, excluded,
+                                                                           u0);
     RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
   }
   return absl::OkStatus();
@@ -82,9 +86,9 @@ absl::Status CatalogTopK(const Device& device, const CatalogTopKParams& p) {
     return absl::InvalidArgumentError(
         absl::StrCat(kOp, ": k (", p.k, ") exceeds the CUDA kernel's limit of ", kMaxTopK));
   }
-  if (p.num_items > INT_MAX) {
+  if (p.num_items > kMaxTopKRow) {
     return absl::InvalidArgumentError(absl::StrCat(
-        kOp, ": num_items (", p.num_items, ") exceeds the CUDA kernel's limit of ", INT_MAX));
+        kOp, ": num_items (", p.num_items, ") exceeds the CUDA kernel's limit of ", kMaxTopKRow));
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
@@ -100,10 +104,14 @@ absl::Status CatalogTopK(const Device& device, const CatalogTopKParams& p) {
   const int64_t chunk =
       std::min(p.batch, std::max<int64_t>(1, kScratchScores / std::max<int64_t>(1, p.num_items)));
   void* scratch = nullptr;
+  // Scores, then (with exclusions) one byte per score for the exclusion map.
+  const int64_t cells = std::max<int64_t>(1, chunk * p.num_items);
+  const bool excludes = p.exclude_offsets != nullptr;
   RECSYS_CUDA_RETURN_IF_ERROR(
-      kOp, cudaMallocAsync(&scratch, sizeof(float) * std::max<int64_t>(1, chunk * p.num_items),
-                           stream));
-  const absl::Status status = ScoreAndSelect(device, p, chunk, static_cast<float*>(scratch));
+      kOp, cudaMallocAsync(&scratch, (sizeof(float) + (excludes ? 1 : 0)) * cells, stream));
+  float* scores = static_cast<float*>(scratch);
+  uint8_t* excluded = excludes ? reinterpret_cast<uint8_t*>(scores + cells) : nullptr;
+  const absl::Status status = ScoreAndSelect(device, p, chunk, scores, excluded);
   RECSYS_CUDA_RETURN_IF_ERROR(kOp, cudaFreeAsync(scratch, stream));
   return status;
 }

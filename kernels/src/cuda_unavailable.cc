@@ -21,6 +21,11 @@ absl::Status CopyToDevice(const Device&, void*, const void*, int64_t) { return N
 absl::Status CopyToHost(const Device&, void*, const void*, int64_t) { return NotBuilt(); }
 absl::Status CopyOnDevice(const Device&, void*, const void*, int64_t) { return NotBuilt(); }
 absl::Status Synchronize(const Device&) { return NotBuilt(); }
+absl::Status CreateStream(const Device&, void**) { return NotBuilt(); }
+absl::Status DestroyStream(const Device&, void*) { return NotBuilt(); }
+absl::Status CheckDeviceMemory(const char*, const char*, const Device&, const void*) {
+  return NotBuilt();
+}
 absl::Status Gemm(const Device&, const GemmParams&) { return NotBuilt(); }
 absl::Status BatchedGemm(const Device&, const BatchedGemmParams&) { return NotBuilt(); }
 absl::Status MixedGemm(const Device&, const MixedGemmParams&) { return NotBuilt(); }

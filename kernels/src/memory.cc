@@ -89,6 +89,20 @@ absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_
   return absl::OkStatus();
 }
 
+absl::StatusOr<void*> CreateStream(const Device& device) {
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  if (device.backend == Backend::kCpu) return nullptr;
+  void* stream = nullptr;
+  RECSYS_KERNEL_RETURN_IF_ERROR(cuda::CreateStream(device, &stream));
+  return stream;
+}
+
+absl::Status DestroyStream(const Device& device, void* stream) {
+  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  if (device.backend == Backend::kCpu || stream == nullptr) return absl::OkStatus();
+  return cuda::DestroyStream(device, stream);
+}
+
 absl::Status Synchronize(const Device& device) {
   RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
   if (device.backend == Backend::kCuda) return cuda::Synchronize(device);

@@ -452,6 +452,41 @@ TEST(AttentionTest, CudaDeviceIsRejected) {
   EXPECT_THAT(Attention(Device::Cuda(0), pr.Params()), Not(IsOk()));
 }
 
+// kv_len <= 256 takes the whole-row path (register-tiled GEMMs, or dot products against K as
+// stored for blocks of fewer than 8 query rows), 257 the tiled online-softmax one. Around that
+// boundary: both masks, key padding, bias, GQA and a head_dim (40) that is not a whole number
+// of 32-float GEMM tiles.
+TEST(AttentionTest, ShortSequencePathBoundaries) {
+  for (const int64_t kv_len : {255, 256, 257}) {
+    for (const int64_t q_len : {1, 5, 8, 67}) {
+      for (const int64_t d : {40, 64}) {
+        SCOPED_TRACE(::testing::Message()
+                     << "kv_len " << kv_len << " q_len " << q_len << " head_dim " << d);
+        Problem pr({2, q_len, kv_len, 4, 2, d}, 73, 2.0f);
+        pr.mask = q_len % 2 == 1 ? AttentionMask::kCausal : AttentionMask::kBidirectional;
+        pr.key_valid.assign(2 * kv_len, 1);
+        std::fill_n(pr.key_valid.begin() + kv_len, kv_len / 3, 0);  // entry 1: left padding
+        std::mt19937 rng(79);
+        std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+        pr.bias.resize(2 * q_len * kv_len);  // per batch entry, shared by the heads
+        for (float& x : pr.bias) x = uniform(rng);
+        pr.bias_batch_stride = q_len * kv_len;
+        ExpectMatchesReference(pr);
+      }
+    }
+  }
+}
+
+// The whole-row path keeps K and V of the last (batch entry, KV head) per thread; a later call
+// with new contents in the same buffers must not reuse them.
+TEST(AttentionTest, LaterCallsSeeNewKeysAndValues) {
+  Problem pr({2, 70, 100, 2, 1, 40}, 83);
+  ASSERT_THAT(pr.Run(), IsOk());
+  for (float& x : pr.k) x = -0.5f * x;
+  for (float& x : pr.v) x += 1.0f;
+  ExpectMatchesReference(pr);
+}
+
 TEST(AttentionTest, LongCausalSequence) {
   Problem pr({1, 2048, 2048, 2, 2, 64}, 71, 2.0f);
   pr.mask = AttentionMask::kCausal;

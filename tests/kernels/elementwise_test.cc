@@ -28,8 +28,9 @@ constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 struct Shape {
   int64_t rows, cols;
 };
-// Odd sizes so no vector width divides them; 300 x 129 crosses the OpenMP threshold.
-const Shape kShapes[] = {{7, 50}, {7, 129}, {1, 1}, {1, 7}, {3, 1}, {300, 129}};
+// Odd sizes so no vector width divides them; 300 x 129 crosses the OpenMP threshold; rows of
+// 1031 span several of the fp32 partial-sum blocks of the row statistics.
+const Shape kShapes[] = {{7, 50}, {7, 129}, {1, 1}, {1, 7}, {3, 1}, {300, 129}, {3, 1031}};
 
 std::vector<float> Uniform(int64_t n, float lo, float hi, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -202,6 +203,21 @@ TEST(LayerNormTest, LargeOffsetKeepsPrecision) {
   }
 }
 
+TEST(LayerNormTest, RowsFarFromTheirFirstEntriesAndConstantRows) {
+  // Row 1 starts with 8 entries far above the rest (moments taken about them are redone about
+  // the mean); row 2 is constant (zero variance).
+  const Shape s{3, 300};
+  auto x = Uniform(s.rows * s.cols, -2, 2, 10);
+  for (int64_t j = 0; j < 8; ++j) x[s.cols + j] += 40.0f;
+  std::fill(x.begin() + 2 * s.cols, x.end(), 3.5f);
+  const auto gamma = Uniform(s.cols, 0.5, 1.5, 11);
+  const auto beta = Uniform(s.cols, -1, 1, 12);
+  std::vector<float> y(x.size(), NAN);
+  LayerNormParams p{x.data(), gamma.data(), beta.data(), y.data(), s.rows, s.cols};
+  ASSERT_THAT(LayerNorm(Device::Cpu(), p), IsOk());
+  EXPECT_TRUE(AllClose(y, RefLayerNorm(x, gamma, &beta, s, p.eps)));
+}
+
 TEST(LayerNormTest, ZeroSizedIsNoOp) {
   std::vector<float> x(4, 1.0f), gamma(4, 1.0f), y(4, 42.0f);
   EXPECT_THAT(LayerNorm(Device::Cpu(), {x.data(), gamma.data(), nullptr, y.data(), 0, 4}), IsOk());
@@ -334,6 +350,13 @@ TEST(SoftmaxTest, LargeMagnitudeDoesNotOverflow) {
     ASSERT_THAT(Softmax(Device::Cpu(), {x->data(), y.data(), s.rows, s.cols}), IsOk());
     EXPECT_TRUE(AllClose(y, RefSoftmax(*x, s)));
   }
+}
+
+TEST(SoftmaxTest, PositiveInfinityTakesTheWholeMass) {
+  // The limit of the distribution as those logits grow: shared by the +inf entries, no NaN.
+  std::vector<float> x = {1.0f, kInf, 3.0f, kInf, -kInf};
+  ASSERT_THAT(Softmax(Device::Cpu(), {x.data(), x.data(), 1, 5}), IsOk());
+  EXPECT_THAT(x, ::testing::ElementsAre(0.0f, 0.5f, 0.0f, 0.5f, 0.0f));
 }
 
 TEST(SoftmaxTest, ZeroSizedAndInvalid) {

@@ -16,6 +16,8 @@
 namespace recsys::kernels::testing {
 namespace {
 
+constexpr int64_t kMaxTopKForTest = 1024;  // the CUDA kernels' top-K limit
+
 struct AttentionCase {
   int64_t batch, q_len, kv_len, heads, kv_heads, dim;
   AttentionMask mask = AttentionMask::kBidirectional;
@@ -171,6 +173,54 @@ TEST_F(GpuAttentionTest, TargetAttentionMatchesCpuAtLongHistory) {
     ExpectNear(Download<float>(dw, ck), w, 1e-5f, 1e-4f, "weights");
     ExpectNear(Download<float>(dout, out.size()), out, 1e-5f, 1e-4f, "out");
   }
+}
+
+TEST_F(GpuAttentionTest, TargetAttentionTiesAcrossWarpsGoToTheLowestPositions) {
+  // att_dim 0: every score is 0, so the top-K are the first valid positions.
+  const int64_t c = 2, l = 5000, k = kMaxTopKForTest;
+  const std::vector<float> v = RandomFloats(l * 4, 44);
+  std::vector<uint8_t> valid(l, 1);
+  valid[3] = 0;
+  DeviceBuffer dv = Upload(v), dvalid = Upload(valid), dummy = Upload(std::vector<float>(1));
+  DeviceBuffer dout = Upload(std::vector<float>(c * 4)), dsel = Upload(std::vector<int64_t>(c * k)),
+               dw = Upload(std::vector<float>(c * k));
+  TargetAttentionParams g;
+  g.num_candidates = c, g.history_len = l, g.att_dim = 0, g.value_dim = 4, g.top_k = k;
+  g.queries = g.keys = dummy.as<float>();
+  g.values = dv.as<float>(), g.key_valid = dvalid.as<uint8_t>();
+  g.out = dout.as<float>(), g.selected = dsel.as<int64_t>(), g.weights = dw.as<float>();
+  const absl::Status status = TargetAttentionTopK(gpu_, g);
+  ASSERT_TRUE(status.ok()) << status;
+  const std::vector<int64_t> sel = Download<int64_t>(dsel, c * k);
+  for (int64_t r = 0; r < k; ++r) EXPECT_EQ(sel[r], r < 3 ? r : r + 1) << r;
+}
+
+TEST_F(GpuAttentionTest, CatalogNanScoresRankLastAndFullyExcludedUsersGetPadding) {
+  const int64_t batch = 2, items = 10, dim = 2, k = 4;
+  std::vector<float> table = RandomFloats(items * dim, 54);
+  table[0] = std::numeric_limits<float>::quiet_NaN();  // item 0 scores NaN
+  const std::vector<float> users = RandomFloats(batch * dim, 55);
+  // User 0 excludes items 1..8 (eligible: 0 with NaN, 9); user 1 excludes everything.
+  std::vector<int64_t> offsets = {0, 8, 18}, excluded;
+  for (int64_t i = 1; i <= 8; ++i) excluded.push_back(i);
+  for (int64_t i = 0; i < 10; ++i) excluded.push_back(i);
+  DeviceBuffer du = Upload(users), dt = Upload(table), doff = Upload(offsets),
+               dex = Upload(excluded), dids = Upload(std::vector<int64_t>(batch * k)),
+               ds = Upload(std::vector<float>(batch * k));
+  std::vector<int64_t> ids(batch * k);
+  std::vector<float> scores(batch * k);
+  CatalogTopKParams p;
+  p.batch = batch, p.num_items = items, p.dim = dim, p.k = k;
+  CatalogTopKParams g = p;
+  p.users = users.data(), p.items = table.data(), p.exclude_offsets = offsets.data();
+  p.exclude_ids = excluded.data(), p.out_ids = ids.data(), p.out_scores = scores.data();
+  g.users = du.as<float>(), g.items = dt.as<float>(), g.exclude_offsets = doff.as<int64_t>();
+  g.exclude_ids = dex.as<int64_t>(), g.out_ids = dids.as<int64_t>(), g.out_scores = ds.as<float>();
+  ASSERT_TRUE(CatalogTopK(cpu_, p).ok());
+  const absl::Status status = CatalogTopK(gpu_, g);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(Download<int64_t>(dids, ids.size()), ids);
+  ExpectNear(Download<float>(ds, scores.size()), scores, 1e-6f, 1e-5f, "scores");
 }
 
 TEST_F(GpuAttentionTest, CatalogTopKMatchesCpuWithExclusionsAndBias) {

@@ -159,6 +159,57 @@ TEST_F(GpuOpsTest, RopeMatchesCpuInBothLayoutsAtLargePositions) {
   }
 }
 
+TEST_F(GpuOpsTest, EmptyProductAppliesBetaLikeTheCpu) {
+  for (float beta : {0.0f, 0.5f}) {
+    GemmParams p;
+    p.m = 3, p.n = 4, p.k = 0, p.beta = beta;
+    std::vector<float> c(12, beta == 0.0f ? std::numeric_limits<float>::quiet_NaN() : 2.0f);
+    DeviceBuffer dc = Upload(c), dummy = Upload(std::vector<float>(1));
+    GemmParams g = p;
+    g.a = g.b = dummy.as<float>();
+    g.c = dc.as<float>();
+    ASSERT_TRUE(Gemm(gpu_, g).ok());
+    p.c = c.data();
+    ASSERT_TRUE(Gemm(cpu_, p).ok());
+    EXPECT_EQ(Download<float>(dc, 12), c) << "beta " << beta;
+  }
+}
+
+TEST_F(GpuOpsTest, LayerNormKeepsASmallSpreadAroundALargeMean) {
+  const int64_t rows = 4, cols = 257;
+  std::vector<float> x = RandomFloats(rows * cols, 16, -0.01f, 0.01f);
+  for (float& v : x) v += 1e4f;
+  const std::vector<float> gamma(cols, 1.0f);
+  DeviceBuffer dx = Upload(x), dg = Upload(gamma), dy = Upload(std::vector<float>(x.size()));
+  std::vector<float> y(x.size());
+  ASSERT_TRUE(
+      LayerNorm(gpu_, {dx.as<float>(), dg.as<float>(), nullptr, dy.as<float>(), rows, cols, 1e-12f})
+          .ok());
+  ASSERT_TRUE(LayerNorm(cpu_, {x.data(), gamma.data(), nullptr, y.data(), rows, cols, 1e-12f}).ok());
+  ExpectNear(Download<float>(dy, y.size()), y, 1e-3f, 1e-3f, "layer_norm");
+}
+
+TEST_F(GpuOpsTest, OpsRunOnANonDefaultStream) {
+  absl::StatusOr<void*> stream = CreateStream(gpu_);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  const Device on_stream = Device::Cuda(0, *stream);
+  const std::vector<float> a = RandomFloats(64 * 32, 17), b = RandomFloats(32 * 48, 18);
+  DeviceBuffer da = Upload(a), db = Upload(b), dc = Upload(std::vector<float>(64 * 48));
+  GemmParams g;
+  g.m = 64, g.n = 48, g.k = 32;
+  g.a = da.as<float>(), g.b = db.as<float>(), g.c = dc.as<float>();
+  ASSERT_TRUE(Gemm(on_stream, g).ok());
+  ASSERT_TRUE(Activate(on_stream, Activation::kSilu, dc.as<float>(), dc.as<float>(), 64 * 48).ok());
+  ASSERT_TRUE(Synchronize(on_stream).ok());
+  std::vector<float> c(64 * 48);
+  GemmParams p = g;
+  p.a = a.data(), p.b = b.data(), p.c = c.data();
+  ASSERT_TRUE(Gemm(cpu_, p).ok());
+  ASSERT_TRUE(Activate(cpu_, Activation::kSilu, c.data(), c.data(), 64 * 48).ok());
+  ExpectNear(Download<float>(dc, c.size()), c, 1e-4f, 1e-4f, "gemm + silu on a stream");
+  EXPECT_TRUE(DestroyStream(gpu_, *stream).ok());
+}
+
 TEST_F(GpuOpsTest, HostPointersAreRefusedNotFaulted) {
   std::vector<float> x(64, 1.0f), y(64);
   const absl::Status status = Activate(gpu_, Activation::kRelu, x.data(), y.data(), 64);

@@ -49,4 +49,10 @@ absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_
 // Waits until every op enqueued on device.stream has finished; reports a kernel that failed.
 absl::Status Synchronize(const Device& device);
 
+// A new CUDA stream on device (a cudaStream_t, to put in Device::stream); nullptr for the CPU.
+// Each serving thread can own one so its ops do not queue behind other threads' work.
+absl::StatusOr<void*> CreateStream(const Device& device);
+// Waits for and destroys a stream from CreateStream.
+absl::Status DestroyStream(const Device& device, void* stream);
+
 }  // namespace recsys::kernels
