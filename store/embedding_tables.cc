@@ -12,37 +12,13 @@
 #include "rocksdb/write_batch.h"
 #include "store/keys.h"
 #include "store/rocksdb_status.h"
+#include "store/validate.h"
 
 namespace recsys::store {
 namespace {
 
 absl::Status Invalid(const std::string& field, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(field, " ", what));
-}
-
-absl::Status ValidateSpec(const TableSpec& spec, int64_t max_dim) {
-  if (spec.name.empty() || spec.name.size() > 64) {
-    return Invalid("table.name", "must be 1..64 characters of [a-z0-9_-]");
-  }
-  for (char c : spec.name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-      return Invalid("table.name", absl::StrCat("'", spec.name, "' must match [a-z0-9_-]{1,64}"));
-    }
-  }
-  if (spec.version < 1)
-    return Invalid("table.version", absl::StrCat("(", spec.version, ") must be >= 1"));
-  if (spec.dim < 1 || spec.dim > max_dim) {
-    return Invalid("table.dim",
-                   absl::StrCat("(", spec.dim, ") must be 1..", max_dim, " (--max_embedding_dim)"));
-  }
-  const std::pair<const char*, int32_t> knobs[] = {{"table.index.nlist", spec.index.nlist},
-                                                   {"table.index.nprobe", spec.index.nprobe},
-                                                   {"table.index.hnsw_m", spec.index.hnsw_m},
-                                                   {"table.index.ef_search", spec.index.ef_search}};
-  for (const auto& [field, value] : knobs) {
-    if (value < 0) return Invalid(field, absl::StrCat("(", value, ") must be >= 0"));
-  }
-  return absl::OkStatus();
 }
 
 std::string EncodeInfo(const TableInfo& info) {
@@ -99,28 +75,12 @@ class LocalUpload final : public EmbeddingUpload {
 
   absl::Status Append(absl::Span<const int64_t> item_ids, absl::Span<const float> values) override {
     if (finished_) return absl::FailedPreconditionError("Append after Finish");
-    const int64_t max = tables_->limits().max_batch_items;
-    if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max) {
-      return Invalid("item_ids",
-                     absl::StrCat("must hold 1..", max, " ids per chunk; got ", item_ids.size()));
-    }
-    if (values.size() != item_ids.size() * static_cast<size_t>(spec_.dim)) {
-      return Invalid("values", absl::StrCat("has ", values.size(), " floats; expected ",
-                                            item_ids.size(), " ids * dim ", spec_.dim));
-    }
+    RECSYS_STORE_RETURN_IF_ERROR(ValidateEmbeddingChunk(spec_.dim, item_ids, values,
+                                                        tables_->limits().max_batch_items));
     rocksdb::WriteBatch batch;
     const std::string prefix = EmbeddingTables::VersionKey(spec_.name, spec_.version);
     for (size_t i = 0; i < item_ids.size(); ++i) {
-      if (item_ids[i] < 1) {
-        return Invalid(absl::StrCat("item_ids[", i, "]"),
-                       absl::StrCat("(", item_ids[i], ") must be >= 1"));
-      }
       const float* row = values.data() + i * spec_.dim;
-      for (int32_t d = 0; d < spec_.dim; ++d) {
-        if (!std::isfinite(row[d])) {
-          return Invalid(absl::StrCat("values[", i * spec_.dim + d, "]"), "must be finite");
-        }
-      }
       std::string key = prefix;
       keys::PutBigEndian64(&key, static_cast<uint64_t>(item_ids[i]));
       batch.Put(tables_->embeddings(), key,
@@ -149,13 +109,14 @@ class LocalUpload final : public EmbeddingUpload {
 EmbeddingTables::EmbeddingTables(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* embeddings,
                                  rocksdb::ColumnFamilyHandle* tables,
                                  rocksdb::ColumnFamilyHandle* items, std::string faiss_dir,
-                                 EmbeddingLimits limits)
+                                 StoreLimits limits, bool sync_writes)
     : db_(db),
       embeddings_(embeddings),
       tables_(tables),
       items_(items),
       faiss_dir_(std::move(faiss_dir)),
-      limits_(limits) {}
+      limits_(limits),
+      sync_writes_(sync_writes) {}
 
 std::string EmbeddingTables::VersionKey(const std::string& name, int64_t version) {
   std::string key = keys::UserPrefix(name);  // same shape: length byte + bytes
@@ -186,7 +147,7 @@ std::vector<int64_t> EmbeddingTables::Categories(const std::vector<int64_t>& ite
 }
 
 absl::StatusOr<std::unique_ptr<EmbeddingUpload>> EmbeddingTables::Begin(const TableSpec& spec) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateSpec(spec, limits_.max_embedding_dim));
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateTableSpec(spec, limits_.max_embedding_dim));
   std::string existing;
   const rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), tables_, VersionKey(spec.name, spec.version), &existing);
@@ -240,7 +201,7 @@ absl::StatusOr<TableInfo> EmbeddingTables::Publish(const TableSpec& spec) {
   info.index_build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rocksdb::WriteOptions sync;
-  sync.sync = limits_.sync_writes;
+  sync.sync = sync_writes_;
   RECSYS_STORE_RETURN_IF_ERROR(
       FromRocksDb("UploadEmbeddings", db_->Put(sync, tables_, prefix, EncodeInfo(info))));
   std::lock_guard<std::mutex> lock(mu_);
@@ -361,6 +322,9 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
     const float* vector = query.vector.data();
     int64_t self_row = -1;
     if (query.vector.empty()) {
+      if (query.item_id < 1) {
+        return Invalid(at + "vector", "or item_id (>= 1) is required");
+      }
       self_row = index.RowOf(query.item_id);
       if (self_row < 0) {
         return absl::NotFoundError(absl::StrCat(at, "item_id ", query.item_id, " has no row in ",

@@ -25,19 +25,12 @@
 
 namespace recsys::store {
 
-struct EmbeddingLimits {
-  int64_t max_embedding_dim = 4096;
-  int64_t max_batch_items = 10000;  // ids per GetEmbeddings and per Append
-  int64_t max_batch_queries = 1024;
-  int64_t max_k = 1000;
-  bool sync_writes = true;
-};
 
 class EmbeddingTables {
  public:
   EmbeddingTables(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* embeddings,
                   rocksdb::ColumnFamilyHandle* tables, rocksdb::ColumnFamilyHandle* items,
-                  std::string faiss_dir, EmbeddingLimits limits);
+                  std::string faiss_dir, StoreLimits limits, bool sync_writes);
 
   // Reopens every ready version (rebuilding an index whose file is missing or unreadable).
   absl::Status LoadAll();
@@ -56,7 +49,7 @@ class EmbeddingTables {
 
   rocksdb::DB* db() const { return db_; }
   rocksdb::ColumnFamilyHandle* embeddings() const { return embeddings_; }
-  const EmbeddingLimits& limits() const { return limits_; }
+  const StoreLimits& limits() const { return limits_; }
 
  private:
   absl::StatusOr<std::shared_ptr<const FaissIndex>> Find(const std::string& table,
@@ -69,7 +62,8 @@ class EmbeddingTables {
   rocksdb::ColumnFamilyHandle* tables_;
   rocksdb::ColumnFamilyHandle* items_;
   const std::string faiss_dir_;
-  const EmbeddingLimits limits_;
+  const StoreLimits limits_;
+  const bool sync_writes_;  // sync the table record that publishes a version
   mutable std::mutex mu_;
   // (name, version) -> published index; guarded by mu_.
   std::map<std::pair<std::string, int64_t>, std::shared_ptr<const FaissIndex>> published_;

@@ -51,14 +51,9 @@ class LocalStore final : public FeatureStore {
     event_ids_ = handles_[2];
     user_meta_ = handles_[3];
     items_ = handles_[4];
-    EmbeddingLimits limits;
-    limits.max_embedding_dim = options_.max_embedding_dim;
-    limits.max_batch_items = options_.max_batch_items;
-    limits.max_batch_queries = options_.max_batch_queries;
-    limits.max_k = options_.max_k;
-    limits.sync_writes = options_.sync_writes;
     tables_ = std::make_unique<EmbeddingTables>(db_.get(), handles_[5], handles_[6], items_,
-                                                options_.data_dir + "/faiss", limits);
+                                                options_.data_dir + "/faiss", options_.limits,
+                                                options_.sync_writes);
   }
 
   absl::Status Load() { return tables_->LoadAll(); }
@@ -116,7 +111,7 @@ class LocalStore final : public FeatureStore {
 };
 
 absl::StatusOr<IngestResult> LocalStore::IngestEvents(absl::Span<const Event> events) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateEvents(events, options_.max_ingest_batch));
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateEvents(events, options_.limits.max_ingest_batch));
   // Group by user, keeping each user's events in request order.
   std::map<std::string, std::vector<const Event*>> by_user;
   for (const Event& event : events) by_user[event.user_id].push_back(&event);
@@ -211,8 +206,8 @@ absl::Status LocalStore::StageTrim(const std::string& prefix, int64_t excess,
 
 absl::StatusOr<std::vector<UserHistory>> LocalStore::GetHistories(
     absl::Span<const std::string> user_ids, const HistoryQuery& query) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateHistoryRequest(user_ids, query, options_.max_batch_users,
-                                                      options_.max_history_length));
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateHistoryRequest(user_ids, query, options_.limits.max_batch_users,
+                                                      options_.limits.max_history_length));
   // One snapshot: counts and events of every user come from the same point in time.
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   std::vector<UserHistory> histories;
@@ -274,7 +269,7 @@ absl::StatusOr<UserHistory> LocalStore::ReadHistory(const std::string& user_id,
 
 absl::Status LocalStore::UpsertItems(absl::Span<const Item> items) {
   RECSYS_STORE_RETURN_IF_ERROR(
-      ValidateItems(items, options_.max_ingest_batch, options_.max_item_text_bytes));
+      ValidateItems(items, options_.limits.max_ingest_batch, options_.limits.max_item_text_bytes));
   rocksdb::WriteBatch batch;
   for (const Item& item : items) {
     batch.Put(items_, keys::ItemKey(item.item_id), keys::EncodeItemValue(item));
@@ -285,7 +280,7 @@ absl::Status LocalStore::UpsertItems(absl::Span<const Item> items) {
 }
 
 absl::StatusOr<ItemLookup> LocalStore::GetItems(absl::Span<const int64_t> item_ids) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateItemIds(item_ids, options_.max_batch_items));
+  RECSYS_STORE_RETURN_IF_ERROR(ValidateItemIds(item_ids, options_.limits.max_batch_items));
   std::vector<std::string> key_storage;
   key_storage.reserve(item_ids.size());
   for (int64_t id : item_ids) key_storage.push_back(keys::ItemKey(id));
@@ -320,6 +315,7 @@ absl::StatusOr<CheckpointInfo> LocalStore::Checkpoint(const std::string& directo
     return absl::InvalidArgumentError(
         absl::StrCat("directory ", directory, " already exists (or cannot be resolved)"));
   }
+  fs::create_directories(target.parent_path(), error);
   rocksdb::Checkpoint* raw = nullptr;
   RECSYS_STORE_RETURN_IF_ERROR(
       FromRocksDb("Checkpoint", rocksdb::Checkpoint::Create(db_.get(), &raw)));
@@ -355,25 +351,27 @@ absl::StatusOr<CheckpointInfo> LocalStore::Checkpoint(const std::string& directo
 
 absl::Status ValidateOptions(const LocalStoreOptions& o) {
   if (o.data_dir.empty()) return absl::InvalidArgumentError("LocalStore: data_dir is empty");
-  const std::pair<const char*, int64_t> limits[] = {
-      {"max_events_per_user", o.max_events_per_user}, {"max_ingest_batch", o.max_ingest_batch},
-      {"max_batch_users", o.max_batch_users},         {"max_history_length", o.max_history_length},
-      {"block_cache_bytes", o.block_cache_bytes},     {"max_batch_items", o.max_batch_items},
-      {"max_item_text_bytes", o.max_item_text_bytes}, {"max_embedding_dim", o.max_embedding_dim},
-      {"max_batch_queries", o.max_batch_queries},     {"max_k", o.max_k}};
-  for (const auto& [name, value] : limits) {
+  for (const auto& [name, value] : {std::pair<const char*, int64_t>{"max_events_per_user",
+                                                                    o.max_events_per_user},
+                                    {"block_cache_bytes", o.block_cache_bytes}}) {
     if (value < 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("LocalStore: ", name, " (", value, ") must be >= 1"));
     }
   }
-  return absl::OkStatus();
+  return ValidateLimits(o.limits, "LocalStore");
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOptions& options) {
   RECSYS_STORE_RETURN_IF_ERROR(ValidateOptions(options));
+  std::error_code mkdir_error;  // RocksDB creates only the last path component
+  std::filesystem::create_directories(options.data_dir, mkdir_error);
+  if (mkdir_error) {
+    return absl::UnavailableError(absl::StrCat("OpenLocalStore: cannot create ", options.data_dir,
+                                               ": ", mkdir_error.message()));
+  }
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;

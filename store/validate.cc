@@ -1,6 +1,7 @@
 #include "store/validate.h"
 
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -123,6 +124,68 @@ absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
   if (query.max_events < 1 || query.max_events > max_history_length) {
     return Invalid("max_events", absl::StrCat("(", query.max_events, ") must be 1..",
                                               max_history_length, " (--max_history_length)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLimits(const StoreLimits& l, const char* who) {
+  const std::pair<const char*, int64_t> limits[] = {
+      {"max_ingest_batch", l.max_ingest_batch},   {"max_batch_users", l.max_batch_users},
+      {"max_history_length", l.max_history_length}, {"max_batch_items", l.max_batch_items},
+      {"max_item_text_bytes", l.max_item_text_bytes}, {"max_embedding_dim", l.max_embedding_dim},
+      {"max_batch_queries", l.max_batch_queries}, {"max_k", l.max_k}};
+  for (const auto& [name, value] : limits) {
+    if (value < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(who, ": ", name, " (", value, ") must be >= 1"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTableSpec(const TableSpec& spec, int64_t max_dim) {
+  if (spec.name.empty() || spec.name.size() > 64) {
+    return Invalid("table.name", "must be 1..64 characters of [a-z0-9_-]");
+  }
+  for (char c : spec.name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+      return Invalid("table.name", absl::StrCat("'", spec.name, "' must match [a-z0-9_-]{1,64}"));
+    }
+  }
+  if (spec.version < 1)
+    return Invalid("table.version", absl::StrCat("(", spec.version, ") must be >= 1"));
+  if (spec.dim < 1 || spec.dim > max_dim) {
+    return Invalid("table.dim",
+                   absl::StrCat("(", spec.dim, ") must be 1..", max_dim, " (--max_embedding_dim)"));
+  }
+  const std::pair<const char*, int32_t> knobs[] = {{"table.index.nlist", spec.index.nlist},
+                                                   {"table.index.nprobe", spec.index.nprobe},
+                                                   {"table.index.hnsw_m", spec.index.hnsw_m},
+                                                   {"table.index.ef_search", spec.index.ef_search}};
+  for (const auto& [field, value] : knobs) {
+    if (value < 0) return Invalid(field, absl::StrCat("(", value, ") must be >= 0"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEmbeddingChunk(int32_t dim, absl::Span<const int64_t> item_ids,
+                                    absl::Span<const float> values, int64_t max_batch) {
+  if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max_batch) {
+    return Invalid("item_ids", absl::StrCat("must hold 1..", max_batch,
+                                            " ids per chunk (--max_batch_items); got ",
+                                            item_ids.size()));
+  }
+  if (values.size() != item_ids.size() * static_cast<size_t>(dim)) {
+    return Invalid("values", absl::StrCat("has ", values.size(), " floats; expected ",
+                                          item_ids.size(), " ids * dim ", dim));
+  }
+  for (size_t i = 0; i < item_ids.size(); ++i) {
+    if (item_ids[i] < 1) {
+      return Invalid(absl::StrCat("item_ids[", i, "]"),
+                     absl::StrCat("(", item_ids[i], ") must be >= 1"));
+    }
+  }
+  for (size_t j = 0; j < values.size(); ++j) {
+    if (!std::isfinite(values[j])) return Invalid(absl::StrCat("values[", j, "]"), "must be finite");
   }
   return absl::OkStatus();
 }

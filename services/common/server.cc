@@ -65,13 +65,15 @@ Server::Server(ServerOptions options)
 Server::~Server() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
-                                                      const ServiceRegistry& registry) {
+                                                      const ServiceRegistry& registry,
+                                                      std::function<void()> on_ready) {
   RECSYS_RETURN_IF_ERROR(ValidateServerOptions(options, registry.Names()));
   std::unique_ptr<Server> server(new Server(options));
   RECSYS_RETURN_IF_ERROR(server->Init(registry));
   RECSYS_RETURN_IF_ERROR(server->BuildGrpcServer());
   RECSYS_RETURN_IF_ERROR(server->StartMetricsExposer());
   RECSYS_RETURN_IF_ERROR(server->StartModules());
+  if (on_ready) on_ready();
   RECSYS_RETURN_IF_ERROR(server->WritePortsFile());
   server->ready_ = true;
   log::Info("server ready", {{"grpc_port", server->grpc_port_},

@@ -17,6 +17,7 @@
 #include <prometheus/registry.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,9 +37,12 @@ namespace recsys {
 class Server {
  public:
   // Validates options, creates the modules named in options.services from registry, and
-  // runs the Start() sequence above. Errors name the flag or module at fault.
+  // runs the Start() sequence above. Errors name the flag or module at fault. on_ready, when
+  // set, runs once everything is serving and just before readiness is advertised (the ports
+  // file), so a caller can treat anything that reacts to that file as hitting a ready server.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
-                                                       const ServiceRegistry& registry);
+                                                       const ServiceRegistry& registry,
+                                                       std::function<void()> on_ready = {});
 
   ~Server();  // Shutdown() if it has not run
 

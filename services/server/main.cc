@@ -49,8 +49,8 @@ void WatchSignals() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any thread starts, so every thread inherits the blocked mask.
-  recsys::BlockTerminationSignals();
+  // First thing: a signal from now on is seen by the watcher thread started below.
+  recsys::InstallTerminationSignalHandlers();
   absl::SetProgramUsageMessage(
       "Serves the recsys gRPC services.\nUsage: recsys-server [--services=all] [flags]");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
@@ -80,12 +80,11 @@ int main(int argc, char** argv) {
   std::thread(WatchSignals).detach();
 
   absl::StatusOr<std::unique_ptr<recsys::Server>> server =
-      recsys::Server::Start(*options, registry);
+      recsys::Server::Start(*options, registry, [] { g_serving.store(true); });
   if (!server.ok()) {
     recsys::log::Error("start-up failed", {{"error", server.status()}});
     return 1;
   }
-  g_serving.store(true);
 
   terminate.WaitForNotification();
   recsys::log::Info("termination signal received", {{"signal", g_signal.load()}});

@@ -1,10 +1,12 @@
 #include "services/server/service_registry.h"
 
+#include "services/feature_store/feature_store_module.h"
+
 namespace recsys {
 
-void RegisterBuiltinServices(ServiceRegistry* /*registry*/) {
-  // No product service is implemented yet; the runtime still serves admin, health and
-  // reflection. Services register here as they land.
+void RegisterBuiltinServices(ServiceRegistry* registry) {
+  // Names are unique by construction here, so Register cannot fail.
+  (void)registry->Register("feature_store", feature_store::MakeFeatureStoreModule);
 }
 
 }  // namespace recsys

@@ -14,19 +14,10 @@ using ::recsys::testing::IsOk;
 using ::recsys::testing::StatusIs;
 
 LocalStoreOptions Options(const std::string& dir, const ConformanceLimits& limits) {
-  LocalStoreOptions o;
-  o.data_dir = dir;
-  o.max_events_per_user = limits.max_events_per_user;
-  o.max_ingest_batch = limits.max_ingest_batch;
-  o.max_batch_users = limits.max_batch_users;
-  o.max_history_length = limits.max_history_length;
-  o.max_batch_items = limits.max_batch_items;
-  o.max_item_text_bytes = limits.max_item_text_bytes;
-  o.block_cache_bytes = 8 << 20;
-  return o;
+  return LocalOptionsFor(dir, limits);
 }
 
-std::unique_ptr<FeatureStore> OpenLocal(const std::string& dir, const ConformanceLimits& limits) {
+std::shared_ptr<FeatureStore> OpenLocal(const std::string& dir, const ConformanceLimits& limits) {
   absl::StatusOr<std::unique_ptr<FeatureStore>> store = OpenLocalStore(Options(dir, limits));
   EXPECT_THAT(store.status(), IsOk());
   return store.ok() ? *std::move(store) : nullptr;
@@ -39,12 +30,12 @@ INSTANTIATE_TEST_SUITE_P(Local, FeatureStoreConformance,
 TEST(LocalStoreTest, EventsSurviveReopen) {
   recsys::testing::TempDir dir;
   {
-    std::unique_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+    std::shared_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
     Event e;
     e.user_id = "u", e.event_id = "1", e.item_id = 42, e.timestamp_ms = 5;
     ASSERT_THAT(store->IngestEvents({e}).status(), IsOk());
   }
-  std::unique_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+  std::shared_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
   absl::StatusOr<std::vector<UserHistory>> h = store->GetHistories({"u"}, {10, std::nullopt});
   ASSERT_THAT(h.status(), IsOk());
   ASSERT_EQ((*h)[0].behaviors.size(), 1u);
@@ -53,7 +44,7 @@ TEST(LocalStoreTest, EventsSurviveReopen) {
 
 TEST(LocalStoreTest, ACheckpointOpensAsAStoreWithEverythingAcknowledged) {
   recsys::testing::TempDir dir, backups;
-  std::unique_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+  std::shared_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
   Event e;
   e.user_id = "u", e.event_id = "1", e.item_id = 42, e.timestamp_ms = 5;
   ASSERT_THAT(store->IngestEvents({e}).status(), IsOk());
@@ -68,7 +59,7 @@ TEST(LocalStoreTest, ACheckpointOpensAsAStoreWithEverythingAcknowledged) {
   e.event_id = "2";  // after the checkpoint: not in it
   ASSERT_THAT(store->IngestEvents({e}).status(), IsOk());
 
-  std::unique_ptr<FeatureStore> copy = OpenLocal(checkpoint->path, {});
+  std::shared_ptr<FeatureStore> copy = OpenLocal(checkpoint->path, {});
   absl::StatusOr<std::vector<UserHistory>> h = copy->GetHistories({"u"}, {10, std::nullopt});
   ASSERT_THAT(h.status(), IsOk());
   EXPECT_EQ((*h)[0].total_events, 1);
@@ -80,9 +71,17 @@ TEST(LocalStoreTest, ACheckpointOpensAsAStoreWithEverythingAcknowledged) {
   EXPECT_EQ(r->results[0][0].item_id, 7);
 }
 
+TEST(LocalStoreTest, CheckpointRefusesAnExistingDirectory) {
+  recsys::testing::TempDir dir;
+  std::shared_ptr<FeatureStore> store = OpenLocal(dir.path(), {});
+  recsys::testing::TempDir existing;
+  EXPECT_THAT(store->Checkpoint(existing.path()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("exists")));
+}
+
 TEST(LocalStoreTest, ADirectoryInUseIsAPreconditionFailure) {
   recsys::testing::TempDir dir;
-  std::unique_ptr<FeatureStore> first = OpenLocal(dir.path(), {});
+  std::shared_ptr<FeatureStore> first = OpenLocal(dir.path(), {});
   EXPECT_THAT(OpenLocalStore(Options(dir.path(), {})).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("in use")));
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "recsys/store/feature_store.h"
+#include "recsys/store/local_store.h"
 
 namespace recsys::store::testing {
 
@@ -26,10 +27,16 @@ struct ConformanceLimits {
   int64_t max_item_text_bytes = 1000;
 };
 
+// The request limits of ConformanceLimits (the rest at their defaults).
+StoreLimits StoreLimitsFor(const ConformanceLimits& limits);
+// Options of a local store on data_dir with ConformanceLimits.
+LocalStoreOptions LocalOptionsFor(const std::string& data_dir, const ConformanceLimits& limits);
+
 struct StoreFactory {
   std::string name;
-  // Opens a store on an empty data directory with ConformanceLimits.
-  std::function<std::unique_ptr<FeatureStore>(const std::string& data_dir,
+  // Opens a store on an empty data directory with ConformanceLimits. Shared, so that a store
+  // can keep what it runs on (servers, for the remote store) alive with it.
+  std::function<std::shared_ptr<FeatureStore>(const std::string& data_dir,
                                               const ConformanceLimits& limits)>
       open;
 };

@@ -25,6 +25,20 @@
 
 namespace recsys::store {
 
+// Request limits of a store (INVALID_ARGUMENT beyond them, naming the limit). Every
+// implementation checks a whole request against them before anything is written, so the
+// remote store rejects a bad batch as a whole even when it spans shards.
+struct StoreLimits {
+  int64_t max_ingest_batch = 10000;    // events per IngestEvents, items per UpsertItems
+  int64_t max_batch_users = 1024;      // user ids per GetHistories
+  int64_t max_history_length = 100000; // HistoryQuery::max_events
+  int64_t max_batch_items = 10000;     // ids per GetItems / GetEmbeddings / upload Append
+  int64_t max_item_text_bytes = 64 << 10;
+  int64_t max_embedding_dim = 4096;
+  int64_t max_batch_queries = 1024;    // queries per SearchNeighbors
+  int64_t max_k = 1000;                // NeighborQuery::k
+};
+
 struct Event {
   // Idempotency key, 1..128 bytes, unique per user: an event whose (user_id, event_id) the
   // store already has is acknowledged again (a duplicate) but not stored twice.

@@ -28,15 +28,8 @@ struct LocalStoreOptions {
   // amortised steps, so a user holds at most max_events_per_user * 9/8 events at any time
   // and exactly the newest max_events_per_user are ever returned. Default: 100000.
   int64_t max_events_per_user = 100000;
-  // Request limits (INVALID_ARGUMENT beyond them).
-  int64_t max_ingest_batch = 10000;
-  int64_t max_batch_users = 1024;
-  int64_t max_history_length = 100000;
-  int64_t max_batch_items = 10000;
-  int64_t max_item_text_bytes = 64 << 10;
-  int64_t max_embedding_dim = 4096;
-  int64_t max_batch_queries = 1024;
-  int64_t max_k = 1000;
+  // Request limits (INVALID_ARGUMENT beyond them). Defaults: see StoreLimits.
+  StoreLimits limits;
   // RocksDB block cache, bytes. Default: 256 MiB.
   int64_t block_cache_bytes = int64_t{256} << 20;
 };

@@ -1,0 +1,119 @@
+#include "services/feature_store/feature_store_module.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "recsys/store/local_store.h"
+#include "services/common/logging.h"
+#include "services/common/status_macros.h"
+#include "services/feature_store/feature_store_service.h"
+
+ABSL_FLAG(bool, feature_store_sync_writes, true,
+          "Sync the feature store's write-ahead log before acknowledging a write.");
+ABSL_FLAG(int64_t, max_events_per_user, 100000,
+          "Feature store: newest events kept per user; older ones are deleted.");
+ABSL_FLAG(int64_t, max_ingest_batch, 10000, "Feature store: events or items per ingest call.");
+ABSL_FLAG(int64_t, max_batch_users, 1024, "Feature store: user ids per GetHistories call.");
+ABSL_FLAG(int64_t, max_history_length, 100000,
+          "Feature store: most events GetHistories returns per user.");
+ABSL_FLAG(int64_t, max_batch_items, 10000,
+          "Feature store: item ids per GetItems/GetEmbeddings call and per upload chunk.");
+ABSL_FLAG(int64_t, max_item_text_bytes, 64 << 10, "Feature store: bytes of an item's text.");
+ABSL_FLAG(int64_t, max_embedding_dim, 4096, "Feature store: dimension of an embedding table.");
+ABSL_FLAG(int64_t, max_batch_queries, 1024, "Feature store: queries per SearchNeighbors call.");
+ABSL_FLAG(int64_t, max_k, 1000, "Feature store: neighbours per search query.");
+ABSL_FLAG(std::string, checkpoint_root, "",
+          "Directory Checkpoint writes under; empty = <data_dir>/checkpoints.");
+
+namespace recsys::feature_store {
+namespace {
+
+class FeatureStoreModule final : public ServiceModule {
+ public:
+  FeatureStoreModule(const ServiceEnv& env, store::LocalStoreOptions options,
+                     std::string checkpoint_root)
+      : options_(std::move(options)), policy_(env.call_policy) {
+    policy_.started = &started_;
+    policy_.service_name = "feature_store";
+    service_ = std::make_unique<FeatureStoreService>(policy_, std::move(checkpoint_root));
+  }
+
+  std::string name() const override { return "feature_store"; }
+
+  std::vector<GrpcServiceEntry> grpc_services() override {
+    return {{service_.get(), v1::FeatureStoreService::service_full_name()}};
+  }
+
+  absl::Status Start() override {
+    RECSYS_ASSIGN_OR_RETURN(store_, store::OpenLocalStore(options_));
+    service_->set_store(store_.get());
+    started_ = true;
+    log::Info("feature store open", {{"data_dir", options_.data_dir}});
+    return absl::OkStatus();
+  }
+
+  void Stop() override { store_.reset(); }  // no call runs any more: close RocksDB cleanly
+
+ private:
+  const store::LocalStoreOptions options_;
+  std::atomic<bool> started_{false};
+  CallPolicy policy_;
+  std::unique_ptr<FeatureStoreService> service_;
+  std::unique_ptr<store::FeatureStore> store_;
+};
+
+}  // namespace
+
+absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(
+    const ServerOptions& server) {
+  FeatureStoreModuleOptions out;
+  store::LocalStoreOptions& options = out.store;
+  options.data_dir = server.data_dir + "/feature_store";
+  options.sync_writes = absl::GetFlag(FLAGS_feature_store_sync_writes);
+  options.max_events_per_user = absl::GetFlag(FLAGS_max_events_per_user);
+  store::StoreLimits& limits = options.limits;
+  limits.max_ingest_batch = absl::GetFlag(FLAGS_max_ingest_batch);
+  limits.max_batch_users = absl::GetFlag(FLAGS_max_batch_users);
+  limits.max_history_length = absl::GetFlag(FLAGS_max_history_length);
+  limits.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
+  limits.max_item_text_bytes = absl::GetFlag(FLAGS_max_item_text_bytes);
+  limits.max_embedding_dim = absl::GetFlag(FLAGS_max_embedding_dim);
+  limits.max_batch_queries = absl::GetFlag(FLAGS_max_batch_queries);
+  limits.max_k = absl::GetFlag(FLAGS_max_k);
+  const std::pair<const char*, int64_t> flags[] = {
+      {"--max_events_per_user", options.max_events_per_user},
+      {"--max_ingest_batch", limits.max_ingest_batch},
+      {"--max_batch_users", limits.max_batch_users},
+      {"--max_history_length", limits.max_history_length},
+      {"--max_batch_items", limits.max_batch_items},
+      {"--max_item_text_bytes", limits.max_item_text_bytes},
+      {"--max_embedding_dim", limits.max_embedding_dim},
+      {"--max_batch_queries", limits.max_batch_queries},
+      {"--max_k", limits.max_k}};
+  for (const auto& [flag, value] : flags) {
+    if (value < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", value, " must be >= 1"));
+    }
+  }
+  out.checkpoint_root = absl::GetFlag(FLAGS_checkpoint_root);
+  if (out.checkpoint_root.empty()) out.checkpoint_root = server.data_dir + "/checkpoints";
+  return out;
+}
+
+std::unique_ptr<ServiceModule> NewFeatureStoreModule(const ServiceEnv& env,
+                                                     FeatureStoreModuleOptions options) {
+  return std::make_unique<FeatureStoreModule>(env, std::move(options.store),
+                                              std::move(options.checkpoint_root));
+}
+
+absl::StatusOr<std::unique_ptr<ServiceModule>> MakeFeatureStoreModule(const ServiceEnv& env) {
+  RECSYS_ASSIGN_OR_RETURN(FeatureStoreModuleOptions options,
+                          FeatureStoreOptionsFromFlags(*env.options));
+  return NewFeatureStoreModule(env, std::move(options));
+}
+
+}  // namespace recsys::feature_store

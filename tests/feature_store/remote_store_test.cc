@@ -1,0 +1,267 @@
+// The remote store against real feature-store servers on loopback: the conformance body with
+// 1 and 3 shards, then what only a sharded client has (placement, a shard down, checkpoints
+// on every shard).
+#include "services/feature_store/remote_store.h"
+
+#include <gmock/gmock.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "recsys/store/local_store.h"
+#include "services/common/executor.h"
+#include "services/feature_store/feature_store_service.h"
+#include "tests/store/store_conformance.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace recsys::feature_store {
+namespace {
+
+using ::recsys::store::testing::ConformanceLimits;
+using ::recsys::store::testing::FeatureStoreConformance;
+using ::recsys::store::testing::StoreFactory;
+using ::recsys::testing::IsOk;
+using ::recsys::testing::StatusIs;
+using ::testing::HasSubstr;
+
+// One feature-store server: the real service over a local store on `dir`, on a gRPC server
+// listening on a free loopback port.
+class Shard {
+ public:
+  Shard(const std::string& dir, const ConformanceLimits& limits) : executor_(4) {
+    absl::StatusOr<std::unique_ptr<store::FeatureStore>> local =
+        store::OpenLocalStore(store::testing::LocalOptionsFor(dir + "/db", limits));
+    EXPECT_THAT(local.status(), IsOk());
+    if (local.ok()) store_ = *std::move(local);
+    CallPolicy policy;
+    policy.executor = &executor_;
+    policy.service_name = "feature_store";
+    service_ = std::make_unique<FeatureStoreService>(policy, dir + "/checkpoints");
+    service_->set_store(store_.get());
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    EXPECT_NE(server_, nullptr);
+    EXPECT_GT(port_, 0);
+  }
+
+  ~Shard() { Stop(); }
+
+  void Stop() {
+    if (server_ == nullptr) return;
+    server_->Shutdown();
+    server_.reset();
+    executor_.Stop();
+  }
+
+  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
+  store::FeatureStore& local() { return *store_; }
+
+ private:
+  Executor executor_;
+  std::unique_ptr<store::FeatureStore> store_;
+  std::unique_ptr<FeatureStoreService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+// The remote store with the shards it talks to (destroyed after it).
+struct ShardedStore {
+  std::vector<std::unique_ptr<Shard>> shards;
+  std::unique_ptr<store::FeatureStore> remote;
+};
+
+std::shared_ptr<ShardedStore> StartSharded(const std::string& dir, const ConformanceLimits& limits,
+                                           int num_shards, int64_t upload_message_floats = 0) {
+  auto sharded = std::make_shared<ShardedStore>();
+  std::vector<std::string> targets;
+  for (int i = 0; i < num_shards; ++i) {
+    sharded->shards.push_back(std::make_unique<Shard>(absl::StrCat(dir, "/shard", i), limits));
+    targets.push_back(sharded->shards.back()->target());
+  }
+  RemoteStoreOptions options;
+  options.shards = InsecureShardChannels(targets);
+  options.limits = store::testing::StoreLimitsFor(limits);
+  options.timeout = absl::Seconds(20);
+  if (upload_message_floats > 0) options.upload_message_floats = upload_message_floats;
+  absl::StatusOr<std::unique_ptr<store::FeatureStore>> remote = OpenRemoteStore(options);
+  EXPECT_THAT(remote.status(), IsOk());
+  if (remote.ok()) sharded->remote = *std::move(remote);
+  return sharded;
+}
+
+std::shared_ptr<store::FeatureStore> OpenSharded(const std::string& dir,
+                                                 const ConformanceLimits& limits, int shards) {
+  std::shared_ptr<ShardedStore> sharded = StartSharded(dir, limits, shards);
+  return std::shared_ptr<store::FeatureStore>(sharded, sharded->remote.get());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Remote, FeatureStoreConformance,
+    ::testing::Values(StoreFactory{"remote_1_shard",
+                                   [](const std::string& dir, const ConformanceLimits& limits) {
+                                     return OpenSharded(dir, limits, 1);
+                                   }},
+                      StoreFactory{"remote_3_shards",
+                                   [](const std::string& dir, const ConformanceLimits& limits) {
+                                     return OpenSharded(dir, limits, 3);
+                                   }}),
+    [](const auto& info) { return info.param.name; });
+
+store::Event MakeEvent(const std::string& user, int64_t n) {
+  store::Event e;
+  e.user_id = user;
+  e.event_id = absl::StrCat("e", n);
+  e.item_id = n + 1;
+  e.timestamp_ms = n;
+  return e;
+}
+
+std::vector<std::string> Users(int n) {
+  std::vector<std::string> users;
+  for (int i = 0; i < n; ++i) users.push_back(absl::StrCat("user-", i));
+  return users;
+}
+
+TEST(ShardOfTest, IsStableAndSpreadsUsers) {
+  EXPECT_EQ(ShardOf("", 3), static_cast<int>(14695981039346656037ull % 3));
+  EXPECT_EQ(ShardOf("user-1", 1), 0);
+  std::vector<int> counts(3, 0);
+  for (const std::string& user : Users(300)) ++counts[ShardOf(user, 3)];
+  for (int c : counts) EXPECT_GT(c, 60);  // 100 expected per shard
+}
+
+TEST(RemoteStoreTest, EachUserLivesOnItsShardOnly) {
+  recsys::testing::TempDir dir;
+  std::shared_ptr<ShardedStore> s = StartSharded(dir.path(), {}, 3);
+  const std::vector<std::string> users = Users(12);
+  std::vector<store::Event> events;
+  for (size_t u = 0; u < users.size(); ++u) {
+    for (int k = 0; k <= static_cast<int>(u); ++k) events.push_back(MakeEvent(users[u], k));
+  }
+  absl::StatusOr<store::IngestResult> ingested = s->remote->IngestEvents(events);
+  ASSERT_THAT(ingested.status(), IsOk());
+  EXPECT_EQ(ingested->stored, static_cast<int64_t>(events.size()));
+
+  absl::StatusOr<std::vector<store::UserHistory>> histories =
+      s->remote->GetHistories(users, store::HistoryQuery{100, std::nullopt});
+  ASSERT_THAT(histories.status(), IsOk());
+  ASSERT_EQ(histories->size(), users.size());
+  for (size_t u = 0; u < users.size(); ++u) {
+    EXPECT_EQ((*histories)[u].behaviors.size(), u + 1) << users[u];  // request order kept
+    for (int shard = 0; shard < 3; ++shard) {
+      absl::StatusOr<std::vector<store::UserHistory>> local =
+          s->shards[shard]->local().GetHistories({users[u]}, store::HistoryQuery{100, std::nullopt});
+      ASSERT_THAT(local.status(), IsOk());
+      EXPECT_EQ((*local)[0].total_events, shard == ShardOf(users[u], 3) ? int64_t(u + 1) : 0)
+          << users[u] << " on shard " << shard;
+    }
+  }
+}
+
+TEST(RemoteStoreTest, AShardDownIsUnavailableNamingItAndTheOthersStillAnswer) {
+  recsys::testing::TempDir dir;
+  std::shared_ptr<ShardedStore> s = StartSharded(dir.path(), {}, 3);
+  std::string on_down, on_up;
+  for (const std::string& user : Users(50)) {
+    if (ShardOf(user, 3) == 1 && on_down.empty()) on_down = user;
+    if (ShardOf(user, 3) == 2 && on_up.empty()) on_up = user;
+  }
+  ASSERT_THAT(s->remote->IngestEvents({MakeEvent(on_down, 1), MakeEvent(on_up, 1)}).status(),
+              IsOk());
+  s->shards[1]->Stop();
+  EXPECT_THAT(s->remote->GetHistories({on_up, on_down}, store::HistoryQuery{10, std::nullopt})
+                  .status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shard 1")));
+  absl::StatusOr<std::vector<store::UserHistory>> up =
+      s->remote->GetHistories({on_up}, store::HistoryQuery{10, std::nullopt});
+  ASSERT_THAT(up.status(), IsOk());
+  EXPECT_EQ((*up)[0].behaviors.size(), 1u);
+  // The event for the live shard is stored; a retry of the whole batch later stores the other
+  // one exactly once and reports the first as a duplicate.
+  EXPECT_THAT(s->remote->IngestEvents({MakeEvent(on_up, 2), MakeEvent(on_down, 2)}).status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shard 1")));
+  up = s->remote->GetHistories({on_up}, store::HistoryQuery{10, std::nullopt});
+  ASSERT_THAT(up.status(), IsOk());
+  EXPECT_EQ((*up)[0].behaviors.size(), 2u);
+}
+
+TEST(RemoteStoreTest, CheckpointWritesOneCopyPerShard) {
+  recsys::testing::TempDir dir;
+  std::shared_ptr<ShardedStore> s = StartSharded(dir.path(), {}, 3);
+  ASSERT_THAT(s->remote->IngestEvents({MakeEvent("a", 1), MakeEvent("b", 1)}).status(), IsOk());
+  absl::StatusOr<store::CheckpointInfo> info = s->remote->Checkpoint("nightly");
+  ASSERT_THAT(info.status(), IsOk());
+  EXPECT_GT(info->bytes, 0);
+  for (int shard = 0; shard < 3; ++shard) {
+    const std::string path = absl::StrCat(dir.path(), "/shard", shard, "/checkpoints/nightly");
+    EXPECT_TRUE(std::filesystem::is_directory(path)) << path;
+    EXPECT_THAT(info->path, HasSubstr(path));
+  }
+  EXPECT_THAT(s->remote->Checkpoint("nightly").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exists")));
+  EXPECT_THAT(s->remote->Checkpoint("../escape").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("one path component")));
+}
+
+TEST(RemoteStoreTest, LargeAppendsAreSplitIntoSeveralMessages) {
+  recsys::testing::TempDir dir;
+  // 8 floats per message: a 50-row, dim-4 Append travels as 25 messages.
+  std::shared_ptr<ShardedStore> s = StartSharded(dir.path(), {}, 1, 8);
+  store::TableSpec spec;
+  spec.name = "t";
+  spec.version = 1;
+  spec.dim = 4;
+  absl::StatusOr<std::unique_ptr<store::EmbeddingUpload>> upload =
+      s->remote->BeginEmbeddingUpload(spec);
+  ASSERT_THAT(upload.status(), IsOk());
+  std::vector<int64_t> ids;
+  std::vector<float> values;
+  for (int64_t id = 1; id <= 50; ++id) {
+    ids.push_back(id);
+    for (int d = 0; d < 4; ++d) values.push_back(static_cast<float>(id * 10 + d));
+  }
+  ASSERT_THAT((*upload)->Append(ids, values), IsOk());
+  absl::StatusOr<store::TableInfo> info = (*upload)->Finish();
+  ASSERT_THAT(info.status(), IsOk());
+  EXPECT_EQ(info->rows, 50);
+  absl::StatusOr<store::EmbeddingRows> rows = s->remote->GetEmbeddings("t", std::nullopt, {37});
+  ASSERT_THAT(rows.status(), IsOk());
+  EXPECT_THAT(rows->values, ::testing::ElementsAre(370, 371, 372, 373));
+}
+
+TEST(RemoteStoreTest, BadOptionsAreRejected) {
+  EXPECT_THAT(OpenRemoteStore(RemoteStoreOptions{}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("shards")));
+  RemoteStoreOptions options;
+  options.shards = InsecureShardChannels({"127.0.0.1:1"});
+  options.max_attempts = 0;
+  EXPECT_THAT(OpenRemoteStore(options).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_attempts")));
+  options.max_attempts = 1;
+  options.limits.max_k = 0;
+  EXPECT_THAT(OpenRemoteStore(options).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_k")));
+}
+
+TEST(RemoteStoreTest, AnUnreachableShardIsUnavailableAfterRetries) {
+  RemoteStoreOptions options;
+  options.shards = InsecureShardChannels({"127.0.0.1:1"});  // nothing listens on port 1
+  options.timeout = absl::Seconds(5);
+  absl::StatusOr<std::unique_ptr<store::FeatureStore>> remote = OpenRemoteStore(options);
+  ASSERT_THAT(remote.status(), IsOk());
+  EXPECT_THAT((*remote)->GetHistories({"u"}, store::HistoryQuery{1, std::nullopt}).status(),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shard 0")));
+}
+
+}  // namespace
+}  // namespace recsys::feature_store
