@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "recsys/admin/v1/admin.grpc.pb.h"
+#include "services/cli/command_util.h"
 #include "services/cli/reflection_client.h"
 #include "services/common/grpc_status.h"
 
@@ -18,25 +19,6 @@ namespace recsys::cli {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
-
-void SetDeadline(const CommandContext& ctx, grpc::ClientContext* call) {
-  call->set_deadline(absl::ToChronoTime(absl::Now() + ctx.timeout));
-}
-
-int ReportRpcError(const CommandContext& ctx, const char* what, const grpc::Status& status) {
-  *ctx.err << "recsys-cli: " << what << " on " << ctx.target << ": "
-           << GrpcCodeName(status.error_code()) << ": " << status.error_message() << "\n";
-  return kExitFailure;
-}
-
-void PrintJson(const CommandContext& ctx, const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  *ctx.out << json << "\n";
-}
 
 google::protobuf::Value StringValue(const std::string& s) {
   google::protobuf::Value v;

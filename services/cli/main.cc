@@ -2,10 +2,15 @@
 //   recsys-cli health [--service=NAME]   readiness of the server and each hosted service
 //   recsys-cli info                      version, devices, hosted services
 //   recsys-cli list                      gRPC services, from server reflection
+//   recsys-cli ingest --file=events.jsonl  feature store: ingest JSON-lines events
+//   recsys-cli history --user=u1,u2      feature store: recent events of users
+//   recsys-cli search --table=T (--item=ID | --vector=x,y,..) [--k=10]
+//   recsys-cli checkpoint --directory=NAME
 // Common flags: --target=host:port --timeout=5s --json, TLS: --tls --tls_ca_file
 // --tls_cert_file --tls_key_file --tls_server_name.
 // Exit codes: 0 ok, 1 RPC failure or not SERVING, 2 bad command line.
 #include <iostream>
+#include <type_traits>
 #include <string>
 #include <vector>
 
@@ -15,11 +20,26 @@
 #include "absl/time/time.h"
 #include "services/cli/channel.h"
 #include "services/cli/commands.h"
+#include "services/cli/feature_store_commands.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "recsys-server address, host:port.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each RPC.");
 ABSL_FLAG(bool, json, false, "Print one JSON document instead of text.");
 ABSL_FLAG(std::string, service, "", "health: check only this gRPC service name.");
+ABSL_FLAG(std::string, file, "", "ingest: JSON-lines file of recsys.common.v1.Event.");
+ABSL_FLAG(int64_t, batch, 1000, "ingest: events per IngestEvents call.");
+ABSL_FLAG(std::string, user, "", "history: comma-separated user ids.");
+ABSL_FLAG(int64_t, max_events, 50, "history: most recent events per user.");
+ABSL_FLAG(std::string, table, "", "search: embedding table name.");
+ABSL_FLAG(int64_t, table_version, 0, "search: table version (0 = the newest).");
+ABSL_FLAG(int64_t, item, 0, "search: query with this item's stored embedding.");
+ABSL_FLAG(std::string, vector, "", "search: query vector, comma-separated floats.");
+ABSL_FLAG(int32_t, k, 10, "search: neighbours to return.");
+ABSL_FLAG(std::string, exclude, "", "search: comma-separated item ids to leave out.");
+ABSL_FLAG(std::string, categories, "", "search: only items of these comma-separated categories.");
+ABSL_FLAG(std::string, directory, "", "checkpoint: name of the checkpoint directory.");
 ABSL_FLAG(bool, tls, false, "Connect with TLS (implied by the other --tls_* flags).");
 ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle that signed the server certificate.");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS).");
@@ -34,7 +54,74 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  health   readiness of the server and each hosted service (exit 1 if any is not SERVING)\n"
     "  info     server version, devices and hosted services\n"
-    "  list     gRPC services exposed, from server reflection\n";
+    "  list     gRPC services exposed, from server reflection\n"
+    "  ingest   feature store: ingest events from --file (JSON lines)\n"
+    "  history  feature store: recent events of --user=u1,u2 (--max_events)\n"
+    "  search   feature store: nearest items in --table to --item or --vector (--k,\n"
+    "           --exclude, --categories, --table_version)\n"
+    "  checkpoint  feature store: checkpoint into --directory under the server's root\n";
+
+// Parses a comma-separated list; false (after naming the flag) on a bad entry.
+template <typename T>
+bool ParseList(const char* flag, const std::string& text, std::vector<T>* out) {
+  if (text.empty()) return true;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    T value{};
+    bool ok = false;
+    if constexpr (std::is_same_v<T, float>) {
+      ok = absl::SimpleAtof(part, &value);
+    } else {
+      ok = absl::SimpleAtoi(part, &value);
+    }
+    if (!ok) {
+      std::cerr << "recsys-cli: --" << flag << ": '" << part << "' is not a number\n";
+      return false;
+    }
+    out->push_back(value);
+  }
+  return true;
+}
+
+int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandContext& ctx) {
+  namespace cli = recsys::cli;
+  auto usage = [](const std::string& message) {
+    std::cerr << "recsys-cli: " << message << "\n";
+    return cli::kExitUsage;
+  };
+  if (command == "ingest") {
+    if (absl::GetFlag(FLAGS_file).empty()) return usage("ingest: --file is required");
+    if (absl::GetFlag(FLAGS_batch) < 1) return usage("--batch: must be >= 1");
+    return cli::RunIngest(ctx, absl::GetFlag(FLAGS_file), absl::GetFlag(FLAGS_batch));
+  }
+  if (command == "history") {
+    std::vector<std::string> users = absl::StrSplit(absl::GetFlag(FLAGS_user), ',',
+                                                    absl::SkipEmpty());
+    if (users.empty()) return usage("history: --user is required");
+    return cli::RunHistory(ctx, users, absl::GetFlag(FLAGS_max_events));
+  }
+  if (command == "search") {
+    cli::SearchArgs args;
+    args.table = absl::GetFlag(FLAGS_table);
+    if (args.table.empty()) return usage("search: --table is required");
+    if (absl::GetFlag(FLAGS_table_version) > 0) args.version = absl::GetFlag(FLAGS_table_version);
+    args.item_id = absl::GetFlag(FLAGS_item);
+    args.k = absl::GetFlag(FLAGS_k);
+    if (!ParseList("vector", absl::GetFlag(FLAGS_vector), &args.vector) ||
+        !ParseList("exclude", absl::GetFlag(FLAGS_exclude), &args.exclude_item_ids) ||
+        !ParseList("categories", absl::GetFlag(FLAGS_categories), &args.include_category_ids)) {
+      return cli::kExitUsage;
+    }
+    if (args.vector.empty() == (args.item_id == 0)) {
+      return usage("search: give exactly one of --item and --vector");
+    }
+    return cli::RunSearch(ctx, args);
+  }
+  if (command == "checkpoint") {
+    if (absl::GetFlag(FLAGS_directory).empty()) return usage("checkpoint: --directory is required");
+    return cli::RunCheckpoint(ctx, absl::GetFlag(FLAGS_directory));
+  }
+  return -1;
+}
 
 }  // namespace
 
@@ -76,6 +163,7 @@ int main(int argc, char** argv) {
   if (command == "health") return recsys::cli::RunHealth(ctx, absl::GetFlag(FLAGS_service));
   if (command == "info") return recsys::cli::RunInfo(ctx);
   if (command == "list") return recsys::cli::RunListServices(ctx);
+  if (const int code = FeatureStoreCommand(command, ctx); code >= 0) return code;
   std::cerr << "recsys-cli: unknown command '" << command << "'\n" << kUsage;
   return recsys::cli::kExitUsage;
 }

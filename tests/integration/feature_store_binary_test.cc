@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
@@ -91,6 +92,7 @@ class FeatureStoreBinaryTest : public ::testing::Test {
       if (!ports.empty()) {
         const int port = JsonInt(ports, "grpc_port").value_or(0);
         ASSERT_GT(port, 0) << ports;
+        port_ = port;
         feature_store::RemoteStoreOptions options;
         options.shards = feature_store::InsecureShardChannels({absl::StrCat("127.0.0.1:", port)});
         options.max_attempts = 1;  // the test retries by itself, to count what was acknowledged
@@ -123,7 +125,17 @@ class FeatureStoreBinaryTest : public ::testing::Test {
     return out;
   }
 
+  recsys::testing::RunResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), RECSYS_CLI_BINARY);
+    args.push_back(absl::StrCat("--target=127.0.0.1:", port_));
+    absl::StatusOr<recsys::testing::RunResult> result =
+        recsys::testing::RunToCompletion(args, dir_.path());
+    EXPECT_THAT(result, IsOk());
+    return result.ok() ? *result : recsys::testing::RunResult{};
+  }
+
   recsys::testing::TempDir dir_;
+  int port_ = 0;
   std::optional<Subprocess> server_;
   std::unique_ptr<store::FeatureStore> store_;
 };
@@ -213,6 +225,73 @@ TEST_F(FeatureStoreBinaryTest, AWriteTheDiskRefusesIsUnavailableAndTheServerStay
   EXPECT_THAT(store_->IngestEvents(Batch(b + 1)).status(),
               StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
   EXPECT_FALSE(server_->Wait(absl::Milliseconds(100)).has_value());
+}
+
+TEST_F(FeatureStoreBinaryTest, CliIngestsAFileShowsHistoriesSearchesAndCheckpoints) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  {
+    std::ofstream out(dir_.File("events.jsonl"));
+    out << "# user, item, type, time\n"
+        << R"({"event_id":"a1","user_id":"alice","item_id":"3","type":"EVENT_TYPE_CLICK","timestamp_ms":"1000"})"
+        << "\n\n"
+        << R"({"user_id":"alice","item_id":5,"category_id":2,"type":"EVENT_TYPE_PURCHASE","timestamp_ms":2000})"
+        << "\n"
+        << R"({"event_id":"b1","user_id":"bob","item_id":7,"timestamp_ms":1500,"values":{"rating":4.5}})"
+        << "\n";
+  }
+  recsys::testing::RunResult r = Cli({"ingest", "--file=" + dir_.File("events.jsonl")});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("3 stored, 0 duplicates"));
+  // The same file again (the id-less line gets the same derived id): nothing new.
+  r = Cli({"ingest", "--json", "--file=" + dir_.File("events.jsonl")});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(R"("duplicate_count":"3")"));
+
+  r = Cli({"history", "--user=alice,bob,nobody"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("user alice: 2 of 2 events"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("item 3 .*\n.*item 5 .*EVENT_TYPE_PURCHASE"));
+  EXPECT_THAT(r.out, HasSubstr("user nobody: 0 of 0 events"));
+
+  store::TableSpec spec;
+  spec.name = "items";
+  spec.version = 1;
+  spec.dim = 2;
+  absl::StatusOr<std::unique_ptr<store::EmbeddingUpload>> upload =
+      store_->BeginEmbeddingUpload(spec);
+  ASSERT_THAT(upload.status(), IsOk());
+  ASSERT_THAT((*upload)->Append({1, 2, 3}, {1, 0, 0.9f, 0.1f, 0, 1}), IsOk());
+  ASSERT_THAT((*upload)->Finish().status(), IsOk());
+  r = Cli({"search", "--table=items", "--vector=1,0", "--k=2"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("1  item 1 .*\n.*2  item 2 "));
+  r = Cli({"search", "--table=items", "--item=1", "--k=1", "--json"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(R"("item_id":"2")"));
+
+  r = Cli({"checkpoint", "--directory=first"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("checkpoints/first"));
+
+  // Errors: the server's message reaches the user, and a bad file sends nothing.
+  r = Cli({"search", "--table=nope", "--vector=1,0"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
+  r = Cli({"history", "--user=alice", "--max_events=0"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT: max_events"));
+  {
+    std::ofstream out(dir_.File("bad.jsonl"));
+    out << R"({"event_id":"c1","user_id":"carol","item_id":1})" << "\n" << "{not json\n";
+  }
+  r = Cli({"ingest", "--file=" + dir_.File("bad.jsonl")});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.jsonl:2"));
+  r = Cli({"history", "--user=carol"});
+  EXPECT_THAT(r.out, HasSubstr("user carol: 0 of 0 events"));
+  r = Cli({"search", "--table=items"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, HasSubstr("exactly one of --item and --vector"));
 }
 
 }  // namespace
