@@ -1,5 +1,6 @@
 #include "store/embedding_tables.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -103,6 +104,35 @@ class LocalUpload final : public EmbeddingUpload {
   std::function<void()> on_end_;
   bool finished_ = false;
 };
+
+// The plain queries (positions `plain`, vectors in `vectors`) as one FAISS batch of k =
+// plain_k, each result cut to its own k.
+absl::Status SearchPlain(const FaissIndex& index, absl::Span<const NeighborQuery> queries,
+                         const std::vector<size_t>& plain, int32_t plain_k,
+                         const std::vector<float>& vectors,
+                         std::vector<std::vector<Neighbor>>* results) {
+  const int32_t dim = index.spec().dim;
+  std::vector<float> batch;
+  const float* batch_vectors = vectors.data();
+  if (plain.size() != queries.size()) {  // gather the plain queries' vectors
+    batch.resize(plain.size() * dim);
+    for (size_t i = 0; i < plain.size(); ++i) {
+      std::memcpy(batch.data() + i * dim, vectors.data() + plain[i] * dim, sizeof(float) * dim);
+    }
+    batch_vectors = batch.data();
+  }
+  absl::StatusOr<std::vector<std::vector<Neighbor>>> found =
+      index.SearchBatch(batch_vectors, static_cast<int64_t>(plain.size()), plain_k);
+  if (!found.ok()) return found.status();
+  for (size_t i = 0; i < plain.size(); ++i) {
+    std::vector<Neighbor>& result = (*found)[i];
+    if (static_cast<int32_t>(result.size()) > queries[plain[i]].k) {
+      result.resize(queries[plain[i]].k);
+    }
+    (*results)[plain[i]] = std::move(result);
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -311,7 +341,13 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
   const int32_t dim = index.spec().dim;
   NeighborResults out;
   out.version = index.spec().version;
-  std::vector<float> stored(dim);
+  // First every query is checked and its vector placed in one buffer, then the plain ones
+  // (no exclusions, no category filter, given as a vector) go to FAISS in one batch and the
+  // rest one by one, each with its own filter.
+  std::vector<float> vectors(queries.size() * dim);
+  std::vector<int64_t> self_rows(queries.size(), -1);
+  std::vector<size_t> plain;
+  int32_t plain_k = 0;
   for (size_t q = 0; q < queries.size(); ++q) {
     const NeighborQuery& query = queries[q];
     const std::string at = absl::StrCat("queries[", q, "].");
@@ -319,21 +355,19 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
       return Invalid(at + "k",
                      absl::StrCat("(", query.k, ") must be 1..", limits_.max_k, " (--max_k)"));
     }
-    const float* vector = query.vector.data();
-    int64_t self_row = -1;
+    float* vector = vectors.data() + q * dim;
     if (query.vector.empty()) {
       if (query.item_id < 1) {
         return Invalid(at + "vector", "or item_id (>= 1) is required");
       }
-      self_row = index.RowOf(query.item_id);
-      if (self_row < 0) {
+      self_rows[q] = index.RowOf(query.item_id);
+      if (self_rows[q] < 0) {
         return absl::NotFoundError(absl::StrCat(at, "item_id ", query.item_id, " has no row in ",
                                                 table, " version ", out.version));
       }
       absl::StatusOr<EmbeddingRows> row = Get(table, out.version, {query.item_id});
       if (!row.ok()) return row.status();
-      stored = row->values;
-      vector = stored.data();
+      std::memcpy(vector, row->values.data(), sizeof(float) * dim);
     } else {
       if (static_cast<int32_t>(query.vector.size()) != dim) {
         return Invalid(at + "vector", absl::StrCat("has ", query.vector.size(),
@@ -342,11 +376,29 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
       for (float v : query.vector) {
         if (!std::isfinite(v)) return Invalid(at + "vector", "must be finite");
       }
+      std::memcpy(vector, query.vector.data(), sizeof(float) * dim);
     }
+    if (self_rows[q] < 0 && query.exclude_item_ids.empty() && query.include_category_ids.empty()) {
+      plain.push_back(q);
+      plain_k = std::max(plain_k, query.k);
+    }
+  }
+  out.results.resize(queries.size());
+  if (!plain.empty()) {
+    RECSYS_STORE_RETURN_IF_ERROR(
+        SearchPlain(index, queries, plain, plain_k, vectors, &out.results));
+  }
+  for (size_t q = 0, p = 0; q < queries.size(); ++q) {
+    if (p < plain.size() && plain[p] == q) {
+      ++p;
+      continue;
+    }
+    const NeighborQuery& query = queries[q];
     absl::StatusOr<std::vector<Neighbor>> neighbors =
-        index.Search(vector, query.k, query.exclude_item_ids, query.include_category_ids, self_row);
+        index.Search(vectors.data() + q * dim, query.k, query.exclude_item_ids,
+                     query.include_category_ids, self_rows[q]);
     if (!neighbors.ok()) return neighbors.status();
-    out.results.push_back(*std::move(neighbors));
+    out.results[q] = *std::move(neighbors);
   }
   return out;
 }

@@ -44,6 +44,27 @@ class RowFilter : public faiss::IDSelector {
   const std::vector<int64_t>* row_categories_;
 };
 
+// The per-search knobs of the index type (nprobe, efSearch), as FAISS search parameters.
+class SearchKnobs {
+ public:
+  SearchKnobs(const TableSpec& spec, int32_t k) {
+    if (spec.index.type == IndexType::kIvfFlat) {
+      ivf_.nprobe = OrDefault(spec.index.nprobe, 16);
+      params_ = &ivf_;
+    } else if (spec.index.type == IndexType::kHnsw) {
+      hnsw_.efSearch = std::max(OrDefault(spec.index.ef_search, 64), k);
+      params_ = &hnsw_;
+    }
+  }
+  faiss::SearchParameters* params() { return params_; }
+
+ private:
+  faiss::SearchParametersIVF ivf_;
+  faiss::SearchParametersHNSW hnsw_;
+  faiss::SearchParameters flat_;
+  faiss::SearchParameters* params_ = &flat_;
+};
+
 }  // namespace
 
 FaissIndex::FaissIndex(const TableSpec& spec, std::unique_ptr<faiss::Index> index,
@@ -138,6 +159,29 @@ absl::Status FaissIndex::Save(const std::string& path) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::vector<Neighbor>>> FaissIndex::SearchBatch(const float* queries,
+                                                                           int64_t n,
+                                                                           int32_t k) const {
+  SearchKnobs knobs(spec_, k);
+  std::vector<float> distances(static_cast<size_t>(n) * k);
+  std::vector<faiss::Index::idx_t> labels(static_cast<size_t>(n) * k);
+  try {
+    index_->search(n, queries, k, distances.data(), labels.data(), knobs.params());
+  } catch (const faiss::FaissException& e) {
+    return absl::InternalError(absl::StrCat("FAISS search of ", spec_.name, ": ", e.what()));
+  }
+  std::vector<std::vector<Neighbor>> out(static_cast<size_t>(n));
+  for (int64_t q = 0; q < n; ++q) {
+    out[q].reserve(k);
+    for (int32_t i = 0; i < k; ++i) {
+      const faiss::Index::idx_t label = labels[q * k + i];
+      if (label < 0) break;
+      out[q].push_back({item_ids_[label], distances[q * k + i]});
+    }
+  }
+  return out;
+}
+
 int64_t FaissIndex::RowOf(int64_t item_id) const {
   const auto it = row_of_.find(item_id);
   return it == row_of_.end() ? -1 : it->second;
@@ -156,17 +200,8 @@ absl::StatusOr<std::vector<Neighbor>> FaissIndex::Search(
       std::move(excluded_rows),
       absl::flat_hash_set<int64_t>(include_categories.begin(), include_categories.end()),
       &categories_);
-  faiss::SearchParametersIVF ivf;
-  faiss::SearchParametersHNSW hnsw;
-  faiss::SearchParameters flat;
-  faiss::SearchParameters* params = &flat;
-  if (spec_.index.type == IndexType::kIvfFlat) {
-    ivf.nprobe = OrDefault(spec_.index.nprobe, 16);
-    params = &ivf;
-  } else if (spec_.index.type == IndexType::kHnsw) {
-    hnsw.efSearch = std::max(OrDefault(spec_.index.ef_search, 64), k);
-    params = &hnsw;
-  }
+  SearchKnobs knobs(spec_, k);
+  faiss::SearchParameters* params = knobs.params();
   if (filtered) params->sel = &filter;
   std::vector<float> distances(k);
   std::vector<faiss::Index::idx_t> labels(k);

@@ -41,6 +41,11 @@ class FaissIndex {
                                                const std::vector<int64_t>& include_categories,
                                                int64_t exclude_row) const;
 
+  // n unfiltered queries at once (row-major, n * dim floats), k neighbours each: one FAISS
+  // call, which spreads the queries over threads (and, for Flat, runs them as one GEMM).
+  absl::StatusOr<std::vector<std::vector<Neighbor>>> SearchBatch(const float* queries, int64_t n,
+                                                                 int32_t k) const;
+
   // Row of an item id, or -1.
   int64_t RowOf(int64_t item_id) const;
   int64_t rows() const { return static_cast<int64_t>(item_ids_.size()); }

@@ -10,11 +10,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "recsys/store/local_store.h"
 #include "services/common/executor.h"
 #include "services/feature_store/feature_store_service.h"
@@ -261,6 +263,89 @@ TEST(RemoteStoreTest, AnUnreachableShardIsUnavailableAfterRetries) {
   ASSERT_THAT(remote.status(), IsOk());
   EXPECT_THAT((*remote)->GetHistories({"u"}, store::HistoryQuery{1, std::nullopt}).status(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shard 0")));
+}
+
+// ---- The service's own contract, through a raw stub (no client-side checks) ----
+
+class FeatureStoreServiceTest : public ::testing::Test {
+ protected:
+  FeatureStoreServiceTest()
+      : shard_(dir_.path(), {}),
+        stub_(v1::FeatureStoreService::NewStub(InsecureShardChannels({shard_.target()})[0])) {}
+
+  // Streams `messages` and returns the call's status.
+  grpc::Status Upload(const std::vector<v1::UploadEmbeddingsRequest>& messages) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::UploadEmbeddingsResponse response;
+    std::unique_ptr<grpc::ClientWriter<v1::UploadEmbeddingsRequest>> writer =
+        stub_->UploadEmbeddings(&call, &response);
+    for (const auto& m : messages) {
+      if (!writer->Write(m)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  static v1::UploadEmbeddingsRequest Rows(bool with_table, bool commit) {
+    v1::UploadEmbeddingsRequest m;
+    if (with_table) {
+      m.mutable_table()->set_name("t");
+      m.mutable_table()->set_version(1);
+      m.mutable_table()->set_dim(2);
+    }
+    m.add_item_ids(1);
+    m.add_values(0.5f);
+    m.add_values(0.25f);
+    m.set_commit(commit);
+    return m;
+  }
+
+  int Tables() {
+    absl::StatusOr<std::vector<store::TableInfo>> tables = shard_.local().ListEmbeddingTables();
+    EXPECT_THAT(tables.status(), IsOk());
+    return tables.ok() ? static_cast<int>(tables->size()) : -1;
+  }
+
+  recsys::testing::TempDir dir_;
+  Shard shard_;
+  std::unique_ptr<v1::FeatureStoreService::Stub> stub_;
+};
+
+TEST_F(FeatureStoreServiceTest, AnUploadIsPublishedOnlyByItsCommitMessage) {
+  grpc::Status s = Upload({Rows(true, false), Rows(false, false)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("commit"));
+  EXPECT_EQ(Tables(), 0);
+  s = Upload({Rows(true, false), Rows(false, true)});
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Tables(), 1);
+}
+
+TEST_F(FeatureStoreServiceTest, MalformedUploadStreamsAreInvalidAndLeaveNothing) {
+  grpc::Status s = Upload({Rows(false, true)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("table is required"));
+  s = Upload({Rows(true, true), Rows(false, false)});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("followed the one with commit"));
+  v1::UploadEmbeddingsRequest bad = Rows(true, true);
+  bad.set_values(1, std::numeric_limits<float>::quiet_NaN());
+  s = Upload({bad});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("values[1]"));
+  EXPECT_EQ(Tables(), 0);
+}
+
+TEST_F(FeatureStoreServiceTest, TheServerChecksLimitsItself) {
+  v1::GetHistoriesRequest request;
+  for (int i = 0; i < 17; ++i) request.add_user_ids(absl::StrCat("u", i));
+  request.set_max_events(1);
+  v1::GetHistoriesResponse response;
+  grpc::ClientContext call;
+  const grpc::Status s = stub_->GetHistories(&call, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("1..16"));
 }
 
 }  // namespace
