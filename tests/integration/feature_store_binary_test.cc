@@ -9,17 +9,16 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/feature_store/remote_store.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/server_process.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -33,14 +32,6 @@ using ::testing::HasSubstr;
 
 constexpr int kUsers = 16;
 constexpr int kBatchSize = 40;
-
-std::optional<int> JsonInt(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\":([0-9]+)"))) return std::nullopt;
-  int value = 0;
-  if (!absl::SimpleAtoi(m[1].str(), &value)) return std::nullopt;
-  return value;
-}
 
 // Batch b holds events b * kBatchSize + i for i < kBatchSize; event n belongs to user n % kUsers
 // and has item id n + 1, so a history tells exactly which events it holds.
@@ -71,7 +62,6 @@ class FeatureStoreBinaryTest : public ::testing::Test {
   // Starts recsys-server --services=feature_store on data_dir (optionally under a wrapper
   // such as prlimit) and connects a one-shard remote store to it.
   void StartServer(std::vector<std::string> prefix = {}) {
-    std::remove(dir_.File("ports.json").c_str());
     std::vector<std::string> argv = std::move(prefix);
     const std::vector<std::string> server = {
         RECSYS_SERVER_BINARY,
@@ -83,31 +73,18 @@ class FeatureStoreBinaryTest : public ::testing::Test {
         absl::StrCat("--ports_file=", dir_.File("ports.json")),
         "--drain_timeout=2s"};
     argv.insert(argv.end(), server.begin(), server.end());
-    absl::StatusOr<Subprocess> process = Subprocess::Start(argv, dir_.path());
-    ASSERT_THAT(process, IsOk());
-    server_.emplace(*std::move(process));
-    const absl::Time give_up = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < give_up) {
-      const std::string ports = recsys::testing::ReadFileOrEmpty(dir_.File("ports.json"));
-      if (!ports.empty()) {
-        const int port = JsonInt(ports, "grpc_port").value_or(0);
-        ASSERT_GT(port, 0) << ports;
-        port_ = port;
-        feature_store::RemoteStoreOptions options;
-        options.shards = feature_store::InsecureShardChannels({absl::StrCat("127.0.0.1:", port)});
-        options.max_attempts = 1;  // the test retries by itself, to count what was acknowledged
-        options.timeout = absl::Seconds(10);
-        absl::StatusOr<std::unique_ptr<store::FeatureStore>> remote =
-            feature_store::OpenRemoteStore(options);
-        ASSERT_THAT(remote.status(), IsOk());
-        store_ = *std::move(remote);
-        return;
-      }
-      ASSERT_FALSE(server_->Wait(absl::Milliseconds(20)).has_value())
-          << "recsys-server exited during start-up:\n"
-          << server_->Stderr();
-    }
-    FAIL() << "recsys-server wrote no ports file within 60 s:\n" << server_->Stderr();
+    absl::StatusOr<recsys::testing::ServerPorts> ports = recsys::testing::StartServerProcess(
+        argv, dir_.path(), dir_.File("ports.json"), &server_);
+    ASSERT_THAT(ports, IsOk());
+    port_ = ports->grpc_port;
+    feature_store::RemoteStoreOptions options;
+    options.shards = feature_store::InsecureShardChannels({absl::StrCat("127.0.0.1:", port_)});
+    options.max_attempts = 1;  // the test retries by itself, to count what was acknowledged
+    options.timeout = absl::Seconds(10);
+    absl::StatusOr<std::unique_ptr<store::FeatureStore>> remote =
+        feature_store::OpenRemoteStore(options);
+    ASSERT_THAT(remote.status(), IsOk());
+    store_ = *std::move(remote);
   }
 
   // Every user's item ids, oldest first.

@@ -9,14 +9,13 @@
 
 #include <filesystem>
 #include <optional>
-#include <regex>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/cli/reflection_client.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -32,15 +31,6 @@ using HealthStatus = grpc::health::v1::HealthCheckResponse;
 
 constexpr absl::Duration kDrainTimeout = absl::Seconds(5);
 
-// Pulls "key":123 out of the ports file.
-std::optional<int> JsonInt(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\":([0-9]+)"))) return std::nullopt;
-  int value = 0;
-  if (!absl::SimpleAtoi(m[1].str(), &value)) return std::nullopt;
-  return value;
-}
-
 class ServerBinaryTest : public ::testing::Test {
  protected:
   // Starts recsys-server on port 0 and waits for its ports file.
@@ -54,26 +44,13 @@ class ServerBinaryTest : public ::testing::Test {
         absl::StrCat("--ports_file=", dir_.File("ports.json")),
         absl::StrCat("--drain_timeout=", absl::FormatDuration(kDrainTimeout))};
     argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
-    absl::StatusOr<Subprocess> process = Subprocess::Start(argv, dir_.path());
-    ASSERT_THAT(process, IsOk());
-    server_.emplace(*std::move(process));
-    const absl::Time give_up = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < give_up) {
-      const std::string ports = recsys::testing::ReadFileOrEmpty(dir_.File("ports.json"));
-      if (!ports.empty()) {
-        grpc_port_ = JsonInt(ports, "grpc_port").value_or(0);
-        metrics_port_ = JsonInt(ports, "metrics_port").value_or(0);
-        ASSERT_GT(grpc_port_, 0) << ports;
-        ASSERT_GT(metrics_port_, 0) << ports;
-        channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
-                                       grpc::InsecureChannelCredentials());
-        return;
-      }
-      ASSERT_FALSE(server_->Wait(absl::Milliseconds(20)).has_value())
-          << "recsys-server exited during start-up:\n"
-          << server_->Stderr();
-    }
-    FAIL() << "recsys-server wrote no ports file within 60 s:\n" << server_->Stderr();
+    absl::StatusOr<recsys::testing::ServerPorts> ports = recsys::testing::StartServerProcess(
+        argv, dir_.path(), dir_.File("ports.json"), &server_);
+    ASSERT_THAT(ports, IsOk());
+    grpc_port_ = ports->grpc_port;
+    metrics_port_ = ports->metrics_port;
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                   grpc::InsecureChannelCredentials());
   }
 
   std::string Target() const { return absl::StrCat("127.0.0.1:", grpc_port_); }
