@@ -17,4 +17,6 @@ for bench in "${benches[@]}"; do
   "build/$preset/kernels/bench/$bench" --benchmark_filter="$filter" \
       --benchmark_out="$out/$bench.json" --benchmark_out_format=json
 done
-/usr/bin/python3 kernels/bench/torch_reference.py "$out"/*.json
+results=()
+for bench in "${benches[@]}"; do results+=("$out/$bench.json"); done
+/usr/bin/python3 kernels/bench/torch_reference.py "${results[@]}"
