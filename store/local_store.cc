@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
@@ -87,9 +88,24 @@ class LocalStore final : public FeatureStore {
   absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& directory) override;
 
  private:
+  // What IngestEvents read for one user before staging: its key prefix, its metadata, and
+  // the id key and lookup status of each of its events (request order).
+  struct UserReads {
+    const std::string& prefix;
+    const rocksdb::Status& meta_status;
+    absl::string_view meta;
+    const std::string* id_keys;
+    const rocksdb::Status* id_status;
+  };
+  void MultiGet(rocksdb::ColumnFamilyHandle* family, const std::vector<std::string>& keys,
+                rocksdb::PinnableSlice* values, rocksdb::Status* statuses) {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    db_->MultiGet(rocksdb::ReadOptions(), family, slices.size(), slices.data(), values, statuses);
+  }
   // Adds the writes for one user's events (in request order) to batch.
   absl::Status StageUser(const std::string& user_id, const std::vector<const Event*>& events,
-                         rocksdb::WriteBatch* batch, IngestResult* result);
+                         const UserReads& reads, rocksdb::WriteBatch* batch,
+                         IngestResult* result);
   // Deletes the user's oldest events beyond the cap (with their idempotency keys).
   absl::Status StageTrim(const std::string& prefix, int64_t excess, rocksdb::WriteBatch* batch);
   absl::StatusOr<UserHistory> ReadHistory(const std::string& user_id, const HistoryQuery& query,
@@ -122,10 +138,29 @@ absl::StatusOr<IngestResult> LocalStore::IngestEvents(absl::Span<const Event> ev
   locks.reserve(stripes.size());
   for (size_t stripe : stripes) locks.emplace_back(user_locks_[stripe]);
 
+  // Every user's metadata and every event id in two batched reads (MultiGet), not one Get
+  // each.
+  std::vector<std::string> meta_keys, id_keys;
+  meta_keys.reserve(by_user.size());
+  id_keys.reserve(events.size());
+  for (const auto& [user, user_events] : by_user) {
+    meta_keys.push_back(keys::UserPrefix(user));
+    for (const Event* e : user_events) id_keys.push_back(meta_keys.back() + e->event_id);
+  }
+  std::vector<rocksdb::PinnableSlice> metas(meta_keys.size()), ids(id_keys.size());
+  std::vector<rocksdb::Status> meta_found(meta_keys.size()), id_found(id_keys.size());
+  MultiGet(user_meta_, meta_keys, metas.data(), meta_found.data());
+  MultiGet(event_ids_, id_keys, ids.data(), id_found.data());
+
   rocksdb::WriteBatch batch;
   IngestResult result;
+  size_t u = 0, first_id = 0;
   for (const auto& [user, user_events] : by_user) {
-    RECSYS_STORE_RETURN_IF_ERROR(StageUser(user, user_events, &batch, &result));
+    const UserReads reads{meta_keys[u], meta_found[u], View(metas[u]), &id_keys[first_id],
+                          &id_found[first_id]};
+    RECSYS_STORE_RETURN_IF_ERROR(StageUser(user, user_events, reads, &batch, &result));
+    ++u;
+    first_id += user_events.size();
   }
   if (result.stored == 0) return result;
   rocksdb::WriteOptions write_options;
@@ -135,29 +170,28 @@ absl::StatusOr<IngestResult> LocalStore::IngestEvents(absl::Span<const Event> ev
 }
 
 absl::Status LocalStore::StageUser(const std::string& user_id,
-                                   const std::vector<const Event*>& events,
+                                   const std::vector<const Event*>& events, const UserReads& reads,
                                    rocksdb::WriteBatch* batch, IngestResult* result) {
-  const std::string prefix = keys::UserPrefix(user_id);
+  const std::string& prefix = reads.prefix;
   keys::UserMeta meta;
-  std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), user_meta_, prefix, &value);
-  if (s.ok()) {
-    if (!keys::DecodeUserMeta(value, &meta)) {
+  if (reads.meta_status.ok()) {
+    if (!keys::DecodeUserMeta(reads.meta, &meta)) {
       return absl::InternalError(
           absl::StrCat("IngestEvents: corrupt metadata of user '", user_id, "'"));
     }
-  } else if (!s.IsNotFound()) {
-    return FromRocksDb("IngestEvents", s);
+  } else if (!reads.meta_status.IsNotFound()) {
+    return FromRocksDb("IngestEvents", reads.meta_status);
   }
   absl::flat_hash_set<std::string> seen_in_batch;
   const int64_t before = meta.event_count;
-  for (const Event* event : events) {
-    const std::string id_key = prefix + event->event_id;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event* event = events[i];
+    const std::string& id_key = reads.id_keys[i];
     if (!seen_in_batch.insert(event->event_id).second) {
       ++result->duplicates;
       continue;
     }
-    s = db_->Get(rocksdb::ReadOptions(), event_ids_, id_key, &value);
+    const rocksdb::Status& s = reads.id_status[i];
     if (s.ok()) {
       ++result->duplicates;
       continue;
@@ -378,6 +412,9 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
   db_options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
+  // Ingestion looks up every event id, and new ids are misses: a bloom filter answers most of
+  // them without reading a data block.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
