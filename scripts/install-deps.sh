@@ -3,7 +3,7 @@
 # Idempotent: when every package is already installed it changes nothing and needs no network.
 # Runs as root, or through sudo when available.
 #   scripts/install-deps.sh           build and tests
-#   scripts/install-deps.sh --bench   also PyTorch (Debian's python3-torch), the benchmarks' peer
+#   scripts/install-deps.sh --bench   the same (kept for older scripts: PyTorch is now a base package)
 set -euo pipefail
 
 packages=(
@@ -19,11 +19,10 @@ packages=(
   libopenblas-dev
   # tests and benchmarks (openssl makes the TLS test certificates)
   libgtest-dev libgmock-dev libbenchmark-dev openssl
+  # model training, export and golden outputs (models/training), and the benchmarks' peer;
+  # Debian's torch calls libblas.so.3, which OpenBLAS (above) takes over
+  python3-torch python3-numpy
 )
-if [ "${1:-}" = "--bench" ]; then
-  # Debian's torch calls libblas.so.3, which libopenblas0-pthread (above) takes over.
-  packages+=(python3-torch python3-numpy)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

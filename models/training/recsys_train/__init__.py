@@ -1,0 +1,1 @@
+"""Training, evaluation and export code of the recsys models (PyTorch)."""
