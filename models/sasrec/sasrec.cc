@@ -1,0 +1,256 @@
+#include "models/sasrec/sasrec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "models/common/model_config.h"
+#include "models/common/safetensors.h"
+#include "recsys/kernels/attention.h"
+#include "recsys/kernels/elementwise.h"
+#include "recsys/kernels/gemm.h"
+#include "services/common/status_macros.h"
+
+namespace recsys::models {
+namespace {
+
+// y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it.
+absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                    int64_t in, const std::vector<float>& w, const std::vector<float>& b,
+                    int64_t out, std::vector<float>& y) {
+  y.resize(static_cast<size_t>(rows * out));
+  kernels::GemmParams p;
+  p.m = rows;
+  p.n = out;
+  p.k = in;
+  p.a = x.data();
+  p.b = w.data();
+  p.transpose_b = true;
+  p.c = y.data();
+  RECSYS_RETURN_IF_ERROR(kernels::Gemm(device, p));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y.data() + r * out;
+    for (int64_t j = 0; j < out; ++j) row[j] += b[j];
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                  int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
+                  float eps, std::vector<float>& y) {
+  y.resize(x.size());
+  kernels::LayerNormParams p;
+  p.x = x.data();
+  p.gamma = w.data();
+  p.beta = b.data();
+  p.y = y.data();
+  p.rows = rows;
+  p.cols = cols;
+  p.eps = eps;
+  return kernels::LayerNorm(device, p);
+}
+
+// Zeroes the rows of padded positions.
+void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols) {
+  for (size_t r = 0; r < valid.size(); ++r) {
+    if (!valid[r]) std::fill(x.begin() + r * cols, x.begin() + (r + 1) * cols, 0.0f);
+  }
+}
+
+void Add(std::vector<float>& x, const std::vector<float>& y) {
+  for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
+}
+
+class Loader {
+ public:
+  Loader(const TensorFile& file) : file_(file) {}
+  absl::Status Take(const std::string& name, const std::vector<int64_t>& shape,
+                    std::vector<float>* out) {
+    absl::StatusOr<const Tensor*> t = file_.Get(name, shape);
+    if (!t.ok()) return t.status();
+    *out = (*t)->values;
+    return absl::OkStatus();
+  }
+
+ private:
+  const TensorFile& file_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& directory) {
+  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Read(directory));
+  RECSYS_ASSIGN_OR_RETURN(std::string architecture, config.String("architecture"));
+  if (architecture != "sasrec") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.path(), ": architecture is ", architecture, ", not sasrec"));
+  }
+  auto model = std::unique_ptr<SasRec>(new SasRec());
+  SasRecConfig& c = model->config_;
+  RECSYS_ASSIGN_OR_RETURN(c.num_items, config.Int("num_items"));
+  RECSYS_ASSIGN_OR_RETURN(c.max_len, config.Int("max_len"));
+  RECSYS_ASSIGN_OR_RETURN(c.hidden, config.Int("hidden"));
+  RECSYS_ASSIGN_OR_RETURN(c.blocks, config.Int("blocks"));
+  RECSYS_ASSIGN_OR_RETURN(c.heads, config.Int("heads"));
+  RECSYS_ASSIGN_OR_RETURN(c.layout, config.String("layout"));
+  RECSYS_ASSIGN_OR_RETURN(double eps, config.Number("layer_norm_eps"));
+  c.eps = static_cast<float>(eps);
+  RECSYS_ASSIGN_OR_RETURN(c.item_ids, config.IntList("item_ids"));
+  if (c.num_items < 1 || c.max_len < 1 || c.hidden < 1 || c.blocks < 0 || c.heads < 1 ||
+      c.hidden % c.heads != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.path(), ": bad dimensions (num_items, max_len, hidden, blocks, heads)"));
+  }
+  if (c.layout != "original" && c.layout != "pre_ln" && c.layout != "post_ln") {
+    return absl::InvalidArgumentError(absl::StrCat(config.path(), ": unknown layout ", c.layout));
+  }
+  if (static_cast<int64_t>(c.item_ids.size()) != c.num_items + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(config.path(), ": item_ids has ",
+                                                   c.item_ids.size(), " entries, expected ",
+                                                   c.num_items + 1));
+  }
+  RECSYS_ASSIGN_OR_RETURN(TensorFile file, TensorFile::Read(directory + "/model.safetensors"));
+  Loader load(file);
+  const int64_t d = c.hidden;
+  RECSYS_RETURN_IF_ERROR(load.Take("item_emb.weight", {c.num_items + 1, d}, &model->item_emb_));
+  RECSYS_RETURN_IF_ERROR(load.Take("pos_emb.weight", {c.max_len, d}, &model->pos_emb_));
+  RECSYS_RETURN_IF_ERROR(load.Take("final_ln.weight", {d}, &model->final_ln_w_));
+  RECSYS_RETURN_IF_ERROR(load.Take("final_ln.bias", {d}, &model->final_ln_b_));
+  model->blocks_.resize(static_cast<size_t>(c.blocks));
+  for (int64_t i = 0; i < c.blocks; ++i) {
+    Block& b = model->blocks_[i];
+    const std::string at = absl::StrCat("blocks.", i, ".");
+    const std::pair<const char*, std::pair<std::vector<float>*, std::vector<float>*>> parts[] = {
+        {"attn_ln", {&b.attn_ln_w, &b.attn_ln_b}}, {"q", {&b.q_w, &b.q_b}},
+        {"k", {&b.k_w, &b.k_b}},                   {"v", {&b.v_w, &b.v_b}},
+        {"ffn_ln", {&b.ffn_ln_w, &b.ffn_ln_b}},    {"ffn1", {&b.ffn1_w, &b.ffn1_b}},
+        {"ffn2", {&b.ffn2_w, &b.ffn2_b}}};
+    for (const auto& [name, tensors] : parts) {
+      const bool norm = std::string(name).find("ln") != std::string::npos;
+      RECSYS_RETURN_IF_ERROR(load.Take(absl::StrCat(at, name, ".weight"),
+                                       norm ? std::vector<int64_t>{d} : std::vector<int64_t>{d, d},
+                                       tensors.first));
+      RECSYS_RETURN_IF_ERROR(load.Take(absl::StrCat(at, name, ".bias"), {d}, tensors.second));
+    }
+  }
+  return model;
+}
+
+absl::Status SasRec::RunBlock(const Block& b, int64_t batch, const std::vector<uint8_t>& valid,
+                              std::vector<float>& x) const {
+  const int64_t d = config_.hidden, rows = batch * config_.max_len;
+  std::vector<float> normed, q, k, v, attn(static_cast<size_t>(rows * d)), f, h1, h2;
+  // Which input the queries and the keys/values come from, per layout.
+  const bool original = config_.layout == "original", pre = config_.layout == "pre_ln";
+  if (original || pre) RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.attn_ln_w,
+                                                   b.attn_ln_b, config_.eps, normed));
+  const std::vector<float>& q_in = (original || pre) ? normed : x;
+  const std::vector<float>& kv_in = pre ? normed : x;
+  RECSYS_RETURN_IF_ERROR(Linear(device_, q_in, rows, d, b.q_w, b.q_b, d, q));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.k_w, b.k_b, d, k));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.v_w, b.v_b, d, v));
+  kernels::AttentionParams p;
+  p.q = q.data();
+  p.k = k.data();
+  p.v = v.data();
+  p.out = attn.data();
+  p.batch = batch;
+  p.q_len = p.kv_len = config_.max_len;
+  p.num_heads = p.num_kv_heads = config_.heads;
+  p.head_dim = d / config_.heads;
+  p.mask = kernels::AttentionMask::kCausal;
+  p.key_valid = valid.data();
+  RECSYS_RETURN_IF_ERROR(kernels::Attention(device_, p));
+  MaskRows(attn, valid, d);  // the query mask
+  auto ffn = [&](const std::vector<float>& in, std::vector<float>& out) -> absl::Status {
+    RECSYS_RETURN_IF_ERROR(Linear(device_, in, rows, d, b.ffn1_w, b.ffn1_b, d, h1));
+    RECSYS_RETURN_IF_ERROR(
+        kernels::Activate(device_, kernels::Activation::kRelu, h1.data(), h1.data(), rows * d));
+    return Linear(device_, h1, rows, d, b.ffn2_w, b.ffn2_b, d, out);
+  };
+  if (original) {  // x = attn + LN(x); f = LN(x); x = FFN(f) + f
+    Add(attn, normed);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
+    RECSYS_RETURN_IF_ERROR(ffn(f, h2));
+    Add(h2, f);
+    x = std::move(h2);
+  } else if (pre) {  // x += attn; x += FFN(LN(x))
+    Add(x, attn);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
+    RECSYS_RETURN_IF_ERROR(ffn(f, h2));
+    Add(x, h2);
+  } else {  // x = LN(x + attn); x = LN(x + FFN(x))
+    Add(attn, x);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, rows, d, b.attn_ln_w, b.attn_ln_b, config_.eps, x));
+    RECSYS_RETURN_IF_ERROR(ffn(x, h2));
+    Add(h2, x);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, h2, rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, x));
+  }
+  MaskRows(x, valid, d);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<float>> SasRec::UserVectors(
+    absl::Span<const std::vector<int64_t>> histories) const {
+  const int64_t batch = static_cast<int64_t>(histories.size());
+  const int64_t len = config_.max_len, d = config_.hidden;
+  std::vector<uint8_t> valid(static_cast<size_t>(batch * len), 0);
+  std::vector<float> x(static_cast<size_t>(batch * len * d), 0.0f);
+  const float scale = std::sqrt(static_cast<float>(d));
+  for (int64_t b = 0; b < batch; ++b) {
+    const std::vector<int64_t>& h = histories[b];
+    const int64_t used = std::min<int64_t>(len, static_cast<int64_t>(h.size()));
+    for (int64_t j = 0; j < used; ++j) {
+      const int64_t item = h[h.size() - used + j];
+      if (item < 1 || item > config_.num_items) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("histories[", b, "][", h.size() - used + j, "]: item ", item,
+                         " is outside 1..", config_.num_items));
+      }
+      const int64_t pos = len - used + j;  // left padding: the most recent item is last
+      valid[b * len + pos] = 1;
+      float* row = x.data() + (b * len + pos) * d;
+      const float* e = item_emb_.data() + item * d;
+      const float* p = pos_emb_.data() + pos * d;
+      for (int64_t i = 0; i < d; ++i) row[i] = e[i] * scale + p[i];
+    }
+  }
+  for (const Block& block : blocks_) RECSYS_RETURN_IF_ERROR(RunBlock(block, batch, valid, x));
+  std::vector<float> last(static_cast<size_t>(batch * d)), out;
+  for (int64_t b = 0; b < batch; ++b) {
+    std::copy_n(x.data() + (b * len + len - 1) * d, d, last.data() + b * d);
+  }
+  RECSYS_RETURN_IF_ERROR(Norm(device_, last, batch, d, final_ln_w_, final_ln_b_, config_.eps, out));
+  return out;
+}
+
+absl::StatusOr<std::vector<float>> SasRec::Score(
+    absl::Span<const std::vector<int64_t>> histories,
+    absl::Span<const std::vector<int64_t>> candidates) const {
+  if (candidates.size() != histories.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("candidates: ", candidates.size(),
+                                                   " lists for ", histories.size(), " users"));
+  }
+  RECSYS_ASSIGN_OR_RETURN(std::vector<float> users, UserVectors(histories));
+  const int64_t d = config_.hidden;
+  std::vector<float> scores;
+  for (size_t b = 0; b < candidates.size(); ++b) {
+    for (size_t c = 0; c < candidates[b].size(); ++c) {
+      const int64_t item = candidates[b][c];
+      if (item < 1 || item > config_.num_items) {
+        return absl::InvalidArgumentError(absl::StrCat("candidates[", b, "][", c, "]: item ",
+                                                       item, " is outside 1..",
+                                                       config_.num_items));
+      }
+      const float* e = item_emb_.data() + item * d;
+      const float* u = users.data() + b * d;
+      double dot = 0;
+      for (int64_t i = 0; i < d; ++i) dot += double{u[i]} * e[i];
+      scores.push_back(static_cast<float>(dot));
+    }
+  }
+  return scores;
+}
+
+}  // namespace recsys::models
