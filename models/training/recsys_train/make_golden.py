@@ -21,6 +21,7 @@ MODELS = {
     "sasrec-tiny": ["--model=sasrec", "--layout=original"],
     "sasrec-tiny-pre-ln": ["--model=sasrec", "--layout=pre_ln"],
     "sasrec-tiny-post-ln": ["--model=sasrec", "--layout=post_ln"],
+    "bert4rec-tiny": ["--model=bert4rec", "--dropout=0.1", "--mask_prob=0.3", "--dupe=4"],
 }
 COMMON = ["--data=synthetic", "--hidden=16", "--heads=2", "--max_len=10", "--batch_size=32",
           "--eval_every=1000", "--eval_users=50"]

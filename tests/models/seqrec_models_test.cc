@@ -1,6 +1,8 @@
-// SASRec's C++ inference against the PyTorch module it was exported from: golden fixtures
+// SASRec's and BERT4Rec's C++ inference against the PyTorch modules they were exported from:
+// golden fixtures
 // written by models/training/recsys_train/make_golden.py (committed under testdata/, or a
-// freshly trained set in $RECSYS_GOLDEN_DIR), for every block layout.
+// freshly trained set in $RECSYS_GOLDEN_DIR), for every SASRec block layout.
+#include "models/bert4rec/bert4rec.h"
 #include "models/sasrec/sasrec.h"
 
 #include <google/protobuf/struct.pb.h>
@@ -72,11 +74,9 @@ void ExpectClose(double ours, double torch, const std::string& what) {
       << what << ": C++ " << ours << " vs PyTorch " << torch;
 }
 
-class SasRecGoldenTest : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(SasRecGoldenTest, MatchesThePyTorchModule) {
-  const std::string dir = GoldenDir() + "/" + GetParam();
-  absl::StatusOr<std::unique_ptr<SasRec>> model = SasRec::Load(dir + "/1");
+template <typename Model>
+void CheckGolden(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Model>> model = Model::Load(dir + "/1");
   ASSERT_THAT(model.status(), IsOk());
   const Golden g = ReadGolden(dir + "/golden.json");
   ASSERT_FALSE(g.histories.empty()) << dir;
@@ -100,14 +100,39 @@ TEST_P(SasRecGoldenTest, MatchesThePyTorchModule) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, SasRecGoldenTest,
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenTest, MatchesThePyTorchModule) {
+  const std::string dir = GoldenDir() + "/" + GetParam();
+  if (GetParam().rfind("bert4rec", 0) == 0) {
+    CheckGolden<Bert4Rec>(dir);
+  } else {
+    CheckGolden<SasRec>(dir);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
                          ::testing::Values("sasrec-tiny", "sasrec-tiny-pre-ln",
-                                           "sasrec-tiny-post-ln"),
+                                           "sasrec-tiny-post-ln", "bert4rec-tiny"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;
                            return name;
                          });
+
+TEST(Bert4RecTest, BadInputNamesTheItemAndTheLimit) {
+  absl::StatusOr<std::unique_ptr<Bert4Rec>> model =
+      Bert4Rec::Load(std::string(RECSYS_TESTDATA_DIR) + "/bert4rec-tiny/1");
+  ASSERT_THAT(model.status(), IsOk());
+  const int64_t n = (*model)->config().num_items;
+  // [MASK] (n + 1) is not an item a history may hold.
+  EXPECT_THAT((*model)->UserVectors({{1, n + 1}}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("histories[0][1]")));
+  EXPECT_THAT((*model)->Score({{1}}, {{n + 1}}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("candidates[0][0]")));
+  EXPECT_THAT(Bert4Rec::Load(std::string(RECSYS_TESTDATA_DIR) + "/sasrec-tiny/1").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not bert4rec")));
+}
 
 TEST(SasRecTest, BadInputNamesTheItemAndTheLimit) {
   absl::StatusOr<std::unique_ptr<SasRec>> model =

@@ -1,0 +1,169 @@
+#include "models/bert4rec/bert4rec.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "models/common/layers.h"
+#include "models/common/model_config.h"
+#include "models/common/safetensors.h"
+#include "recsys/kernels/attention.h"
+#include "recsys/kernels/elementwise.h"
+#include "services/common/status_macros.h"
+
+namespace recsys::models {
+
+absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& directory) {
+  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Read(directory));
+  RECSYS_ASSIGN_OR_RETURN(std::string architecture, config.String("architecture"));
+  if (architecture != "bert4rec") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.path(), ": architecture is ", architecture, ", not bert4rec"));
+  }
+  auto model = std::unique_ptr<Bert4Rec>(new Bert4Rec());
+  Bert4RecConfig& c = model->config_;
+  RECSYS_ASSIGN_OR_RETURN(c.num_items, config.Int("num_items"));
+  RECSYS_ASSIGN_OR_RETURN(c.max_len, config.Int("max_len"));
+  RECSYS_ASSIGN_OR_RETURN(c.hidden, config.Int("hidden"));
+  RECSYS_ASSIGN_OR_RETURN(c.layers, config.Int("layers"));
+  RECSYS_ASSIGN_OR_RETURN(c.heads, config.Int("heads"));
+  RECSYS_ASSIGN_OR_RETURN(c.intermediate, config.Int("intermediate"));
+  RECSYS_ASSIGN_OR_RETURN(double eps, config.Number("layer_norm_eps"));
+  c.eps = static_cast<float>(eps);
+  RECSYS_ASSIGN_OR_RETURN(int64_t mask_id, config.Int("mask_id"));
+  RECSYS_ASSIGN_OR_RETURN(c.item_ids, config.IntList("item_ids"));
+  if (c.num_items < 1 || c.max_len < 2 || c.hidden < 1 || c.layers < 0 || c.heads < 1 ||
+      c.hidden % c.heads != 0 || c.intermediate < 1 || mask_id != c.num_items + 1 ||
+      static_cast<int64_t>(c.item_ids.size()) != c.num_items + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.path(), ": inconsistent dimensions (num_items, max_len >= 2, hidden, layers, "
+                       "heads, intermediate, mask_id = num_items + 1, item_ids)"));
+  }
+  RECSYS_ASSIGN_OR_RETURN(TensorFile file, TensorFile::Read(directory + "/model.safetensors"));
+  Loader load(file);
+  const int64_t d = c.hidden, vocab = c.num_items + 2;
+  RECSYS_RETURN_IF_ERROR(load.Take("word_emb.weight", {vocab, d}, &model->word_emb_));
+  RECSYS_RETURN_IF_ERROR(load.Take("type_emb.weight", {2, d}, &model->type_emb_));
+  RECSYS_RETURN_IF_ERROR(load.Take("pos_emb.weight", {c.max_len, d}, &model->pos_emb_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("emb_ln", d, 0, &model->emb_ln_w_, &model->emb_ln_b_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("head", d, d, &model->head_w_, &model->head_b_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("head_ln", d, 0, &model->head_ln_w_, &model->head_ln_b_));
+  RECSYS_RETURN_IF_ERROR(load.Take("out_bias", {vocab}, &model->out_bias_));
+  model->layers_.resize(static_cast<size_t>(c.layers));
+  for (int64_t i = 0; i < c.layers; ++i) {
+    Layer& l = model->layers_[i];
+    const std::string at = absl::StrCat("layers.", i, ".");
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "q", d, d, &l.q_w, &l.q_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "k", d, d, &l.k_w, &l.k_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "v", d, d, &l.v_w, &l.v_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "attn_out", d, d, &l.out_w, &l.out_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "attn_ln", d, 0, &l.attn_ln_w, &l.attn_ln_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "ffn1", c.intermediate, d, &l.ffn1_w, &l.ffn1_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "ffn2", d, c.intermediate, &l.ffn2_w, &l.ffn2_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "ffn_ln", d, 0, &l.ffn_ln_w, &l.ffn_ln_b));
+  }
+  return model;
+}
+
+absl::Status Bert4Rec::RunLayer(const Layer& l, int64_t batch, const std::vector<uint8_t>& valid,
+                                std::vector<float>& x) const {
+  const int64_t d = config_.hidden, rows = batch * config_.max_len;
+  std::vector<float> q, k, v, attn(static_cast<size_t>(rows * d)), projected, h1, h2;
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.q_w, l.q_b, d, q));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.k_w, l.k_b, d, k));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.v_w, l.v_b, d, v));
+  kernels::AttentionParams p;
+  p.q = q.data();
+  p.k = k.data();
+  p.v = v.data();
+  p.out = attn.data();
+  p.batch = batch;
+  p.q_len = p.kv_len = config_.max_len;
+  p.num_heads = p.num_kv_heads = config_.heads;
+  p.head_dim = d / config_.heads;
+  p.mask = kernels::AttentionMask::kBidirectional;
+  p.key_valid = valid.data();
+  RECSYS_RETURN_IF_ERROR(kernels::Attention(device_, p));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, attn, rows, d, l.out_w, l.out_b, d, projected));
+  Add(projected, x);
+  RECSYS_RETURN_IF_ERROR(Norm(device_, projected, rows, d, l.attn_ln_w, l.attn_ln_b, config_.eps, x));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.ffn1_w, l.ffn1_b, config_.intermediate, h1));
+  RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kGeluErf, h1.data(),
+                                           h1.data(), static_cast<int64_t>(h1.size())));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, h1, rows, config_.intermediate, l.ffn2_w, l.ffn2_b, d, h2));
+  Add(h2, x);
+  return Norm(device_, h2, rows, d, l.ffn_ln_w, l.ffn_ln_b, config_.eps, x);
+}
+
+absl::StatusOr<std::vector<float>> Bert4Rec::UserVectors(
+    absl::Span<const std::vector<int64_t>> histories) const {
+  const int64_t batch = static_cast<int64_t>(histories.size());
+  const int64_t len = config_.max_len, d = config_.hidden;
+  const int64_t mask_id = config_.num_items + 1;
+  std::vector<uint8_t> valid(static_cast<size_t>(batch * len), 0);
+  std::vector<int64_t> ids(static_cast<size_t>(batch * len), 0), mask_slot(batch);
+  for (int64_t b = 0; b < batch; ++b) {
+    const std::vector<int64_t>& h = histories[b];
+    const int64_t used = std::min<int64_t>(len - 1, static_cast<int64_t>(h.size()));
+    for (int64_t j = 0; j < used; ++j) {
+      const size_t from = h.size() - used + j;
+      if (h[from] < 1 || h[from] > config_.num_items) {
+        return absl::InvalidArgumentError(absl::StrCat("histories[", b, "][", from, "]: item ",
+                                                       h[from], " is outside 1..",
+                                                       config_.num_items));
+      }
+      ids[b * len + j] = h[from];
+    }
+    ids[b * len + used] = mask_id;  // right padding: [MASK] right after the last item
+    mask_slot[b] = used;
+    for (int64_t j = 0; j <= used; ++j) valid[b * len + j] = 1;
+  }
+  std::vector<float> x(static_cast<size_t>(batch * len * d)), embedded;
+  for (int64_t r = 0; r < batch * len; ++r) {
+    const float* w = word_emb_.data() + ids[r] * d;
+    const float* p = pos_emb_.data() + (r % len) * d;
+    float* row = x.data() + r * d;
+    for (int64_t i = 0; i < d; ++i) row[i] = w[i] + type_emb_[i] + p[i];
+  }
+  RECSYS_RETURN_IF_ERROR(Norm(device_, x, batch * len, d, emb_ln_w_, emb_ln_b_, config_.eps, x));
+  for (const Layer& layer : layers_) RECSYS_RETURN_IF_ERROR(RunLayer(layer, batch, valid, x));
+  std::vector<float> at_mask(static_cast<size_t>(batch * d)), head, out;
+  for (int64_t b = 0; b < batch; ++b) {
+    std::copy_n(x.data() + (b * len + mask_slot[b]) * d, d, at_mask.data() + b * d);
+  }
+  RECSYS_RETURN_IF_ERROR(Linear(device_, at_mask, batch, d, head_w_, head_b_, d, head));
+  RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kGeluErf, head.data(),
+                                           head.data(), static_cast<int64_t>(head.size())));
+  RECSYS_RETURN_IF_ERROR(Norm(device_, head, batch, d, head_ln_w_, head_ln_b_, config_.eps, out));
+  return out;
+}
+
+absl::StatusOr<std::vector<float>> Bert4Rec::Score(
+    absl::Span<const std::vector<int64_t>> histories,
+    absl::Span<const std::vector<int64_t>> candidates) const {
+  if (candidates.size() != histories.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("candidates: ", candidates.size(),
+                                                   " lists for ", histories.size(), " users"));
+  }
+  RECSYS_ASSIGN_OR_RETURN(std::vector<float> users, UserVectors(histories));
+  const int64_t d = config_.hidden;
+  std::vector<float> scores;
+  for (size_t b = 0; b < candidates.size(); ++b) {
+    for (size_t c = 0; c < candidates[b].size(); ++c) {
+      const int64_t item = candidates[b][c];
+      if (item < 1 || item > config_.num_items) {
+        return absl::InvalidArgumentError(absl::StrCat("candidates[", b, "][", c, "]: item ",
+                                                       item, " is outside 1..",
+                                                       config_.num_items));
+      }
+      const float* e = word_emb_.data() + item * d;
+      const float* u = users.data() + b * d;
+      double dot = out_bias_[item];
+      for (int64_t i = 0; i < d; ++i) dot += double{u[i]} * e[i];
+      scores.push_back(static_cast<float>(dot));
+    }
+  }
+  return scores;
+}
+
+}  // namespace recsys::models

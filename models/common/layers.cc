@@ -1,0 +1,77 @@
+#include "models/common/layers.h"
+
+#include <algorithm>
+
+#include "recsys/kernels/elementwise.h"
+#include "recsys/kernels/gemm.h"
+#include "services/common/status_macros.h"
+
+namespace recsys::models {
+
+// y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it.
+absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                    int64_t in, const std::vector<float>& w, const std::vector<float>& b,
+                    int64_t out, std::vector<float>& y) {
+  y.resize(static_cast<size_t>(rows * out));
+  kernels::GemmParams p;
+  p.m = rows;
+  p.n = out;
+  p.k = in;
+  p.a = x.data();
+  p.b = w.data();
+  p.transpose_b = true;
+  p.c = y.data();
+  RECSYS_RETURN_IF_ERROR(kernels::Gemm(device, p));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y.data() + r * out;
+    for (int64_t j = 0; j < out; ++j) row[j] += b[j];
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                  int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
+                  float eps, std::vector<float>& y) {
+  y.resize(x.size());
+  kernels::LayerNormParams p;
+  p.x = x.data();
+  p.gamma = w.data();
+  p.beta = b.data();
+  p.y = y.data();
+  p.rows = rows;
+  p.cols = cols;
+  p.eps = eps;
+  return kernels::LayerNorm(device, p);
+}
+
+// Zeroes the rows of padded positions.
+void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols) {
+  for (size_t r = 0; r < valid.size(); ++r) {
+    if (!valid[r]) std::fill(x.begin() + r * cols, x.begin() + (r + 1) * cols, 0.0f);
+  }
+}
+
+void Add(std::vector<float>& x, const std::vector<float>& y) {
+  for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
+}
+
+
+absl::Status Loader::Take(const std::string& name, const std::vector<int64_t>& shape,
+                          std::vector<float>* out) {
+  absl::StatusOr<const Tensor*> t = file_.Get(name, shape);
+  if (!t.ok()) return t.status();
+  *out = (*t)->values;
+  return absl::OkStatus();
+}
+
+absl::Status Loader::TakeLinear(const std::string& name, int64_t out, int64_t in,
+                                std::vector<float>* weight, std::vector<float>* bias) {
+  const std::vector<int64_t> shape = in == 0 ? std::vector<int64_t>{out}
+                                             : std::vector<int64_t>{out, in};
+  absl::Status s = Take(name + ".weight", shape, weight);
+  if (!s.ok()) return s;
+  return Take(name + ".bias", {out}, bias);
+}
+
+
+}  // namespace recsys::models

@@ -1,0 +1,45 @@
+// The building blocks the model families share: torch.nn.Linear and LayerNorm on the kernel
+// library, row masking, elementwise adds, and reading named tensors out of a TensorFile.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "models/common/safetensors.h"
+#include "recsys/kernels/context.h"
+
+namespace recsys::models {
+
+// y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it.
+absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                    int64_t in, const std::vector<float>& w, const std::vector<float>& b,
+                    int64_t out, std::vector<float>& y);
+
+// y = LayerNorm(x) over rows of `cols`, with weight w and bias b.
+absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                  int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
+                  float eps, std::vector<float>& y);
+
+// Zeroes the rows r of x (cols wide) whose valid[r] is 0.
+void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols);
+
+// x += y, elementwise.
+void Add(std::vector<float>& x, const std::vector<float>& y);
+
+// Copies tensors of an exact shape out of a file; errors name the tensor.
+class Loader {
+ public:
+  explicit Loader(const TensorFile& file) : file_(file) {}
+  absl::Status Take(const std::string& name, const std::vector<int64_t>& shape,
+                    std::vector<float>* out);
+  // name.weight [out, in] (or [cols] for a norm, in == 0) and name.bias [out].
+  absl::Status TakeLinear(const std::string& name, int64_t out, int64_t in,
+                          std::vector<float>* weight, std::vector<float>* bias);
+
+ private:
+  const TensorFile& file_;
+};
+
+}  // namespace recsys::models
