@@ -1,0 +1,88 @@
+// Times the C++ SASRec / BERT4Rec on fixed inputs: loads a model version, reads
+// {"histories": [[...]], "candidates": [[...]]} from --inputs, runs UserVectors + Score
+// --iterations times after a warm-up, and prints {"median_us": .., "p90_us": .., "checksum": ..}.
+// Driven by models/bench/seqrec_bench.py, which times the PyTorch module on the same inputs.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "models/bert4rec/bert4rec.h"
+#include "models/sasrec/sasrec.h"
+
+ABSL_FLAG(std::string, model, "", "model version directory (config.json + model.safetensors)");
+ABSL_FLAG(std::string, inputs, "", "JSON file with histories and candidates");
+ABSL_FLAG(int, iterations, 20, "timed runs");
+
+namespace {
+
+std::vector<std::vector<int64_t>> IntMatrix(const google::protobuf::Value& v) {
+  std::vector<std::vector<int64_t>> out;
+  for (const auto& row : v.list_value().values()) {
+    out.emplace_back();
+    for (const auto& x : row.list_value().values()) {
+      out.back().push_back(static_cast<int64_t>(x.number_value()));
+    }
+  }
+  return out;
+}
+
+template <typename Model>
+int Run(const Model& model, const std::vector<std::vector<int64_t>>& histories,
+        const std::vector<std::vector<int64_t>>& candidates, int iterations) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> us;
+  double checksum = 0;
+  for (int i = 0; i < iterations + 2; ++i) {
+    const auto t0 = Clock::now();
+    auto scores = model.Score(histories, candidates);
+    const auto t1 = Clock::now();
+    if (!scores.ok()) {
+      std::cerr << scores.status() << "\n";
+      return 1;
+    }
+    checksum = 0;
+    for (float s : *scores) checksum += s;
+    if (i >= 2) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  std::cout << "{\"median_us\": " << us[us.size() / 2]
+            << ", \"p90_us\": " << us[us.size() * 9 / 10] << ", \"checksum\": " << checksum
+            << "}\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::ifstream in(absl::GetFlag(FLAGS_inputs));
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::Struct root;
+  if (!google::protobuf::util::JsonStringToMessage(text.str(), &root).ok()) {
+    std::cerr << "seqrec_infer: cannot parse --inputs\n";
+    return 2;
+  }
+  const auto histories = IntMatrix(root.fields().at("histories"));
+  const auto candidates = IntMatrix(root.fields().at("candidates"));
+  const std::string dir = absl::GetFlag(FLAGS_model);
+  const int iterations = std::max(1, absl::GetFlag(FLAGS_iterations));
+  if (auto sasrec = recsys::models::SasRec::Load(dir); sasrec.ok()) {
+    return Run(**sasrec, histories, candidates, iterations);
+  }
+  auto bert = recsys::models::Bert4Rec::Load(dir);
+  if (!bert.ok()) {
+    std::cerr << "seqrec_infer: " << bert.status() << "\n";
+    return 1;
+  }
+  return Run(**bert, histories, candidates, iterations);
+}

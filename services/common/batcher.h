@@ -1,0 +1,208 @@
+// A dynamic batcher for model services: callers submit one request each and block; worker
+// threads gather what is queued into batches of up to max_batch, waiting at most max_delay
+// after the oldest request arrived, and run the model once per batch.
+//
+// - The queue is bounded (max_queue): a submit beyond it gets RESOURCE_EXHAUSTED at once.
+// - A request whose deadline passes while queued is dropped before compute (its caller gets
+//   DEADLINE_EXCEEDED); a caller stops waiting at its deadline either way.
+// - Stop() (or the destructor) fails what is still queued with UNAVAILABLE and joins the
+//   workers; a batch being computed finishes.
+// - Metrics, when a registry is given (labels: batcher = name):
+//     recsys_batch_size{batcher}                 histogram of the sizes of computed batches
+//     recsys_stage_seconds{batcher,stage}        histogram, stage = "queue" (submit to batch
+//                                                start, per request) or "compute" (per batch)
+#pragma once
+
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "services/common/metrics.h"
+
+namespace recsys {
+
+struct BatcherOptions {
+  std::string name = "batcher";  // metric label and error messages
+  // Largest batch handed to the model. Default: 64.
+  int64_t max_batch = 64;
+  // Longest a request waits for others to join its batch. Default: 2 ms.
+  absl::Duration max_delay = absl::Milliseconds(2);
+  // Requests queued at once (not counting batches being computed). Default: 1024.
+  int64_t max_queue = 1024;
+  // Batches computed concurrently. Default: 1.
+  int workers = 1;
+};
+
+// Shared by every DynamicBatcher instantiation: the metric families and their series.
+class BatcherMetrics {
+ public:
+  BatcherMetrics(prometheus::Registry* registry, const std::string& name);
+  void ObserveBatch(size_t size, double compute_seconds);
+  void ObserveQueue(double seconds);
+
+ private:
+  prometheus::Histogram* batch_size_ = nullptr;
+  prometheus::Histogram* queue_ = nullptr;
+  prometheus::Histogram* compute_ = nullptr;
+};
+
+// Validates options; errors name the field.
+absl::Status ValidateBatcherOptions(const BatcherOptions& options);
+
+template <typename Request, typename Response>
+class DynamicBatcher {
+ public:
+  // Computes one batch: one result per request, in order.
+  using BatchFn =
+      std::function<std::vector<absl::StatusOr<Response>>(absl::Span<const Request* const>)>;
+
+  DynamicBatcher(BatcherOptions options, BatchFn compute, prometheus::Registry* metrics = nullptr)
+      : options_(std::move(options)), compute_(std::move(compute)),
+        metrics_(metrics, options_.name) {
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~DynamicBatcher() { Stop(); }
+
+  DynamicBatcher(const DynamicBatcher&) = delete;
+  DynamicBatcher& operator=(const DynamicBatcher&) = delete;
+
+  // Blocks until the request's batch is computed or `deadline` passes.
+  absl::StatusOr<Response> Submit(Request request, absl::Time deadline) {
+    auto pending = std::make_shared<Pending>();
+    pending->request = std::move(request);
+    pending->deadline = deadline;
+    pending->enqueued = absl::Now();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return absl::UnavailableError(absl::StrCat(options_.name, " is stopping"));
+      if (static_cast<int64_t>(queue_.size()) >= options_.max_queue) {
+        return absl::ResourceExhaustedError(absl::StrCat(options_.name, ": ", queue_.size(),
+                                                         " requests queued, the limit (",
+                                                         options_.max_queue, ")"));
+      }
+      queue_.push_back(pending);
+    }
+    ready_.notify_one();
+    if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("deadline passed waiting in ", options_.name));
+    }
+    return std::move(pending->result);
+  }
+
+  // Requests waiting for a batch (not those being computed).
+  int64_t queued() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int64_t>(queue_.size());
+  }
+
+  // Fails queued requests with UNAVAILABLE and joins the workers. Idempotent.
+  void Stop() {
+    std::deque<std::shared_ptr<Pending>> left;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ && workers_.empty()) return;
+      stopping_ = true;
+      left.swap(queue_);
+    }
+    ready_.notify_all();
+    for (auto& p : left) Finish(*p, absl::UnavailableError(absl::StrCat(options_.name, " stopped")));
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+  }
+
+ private:
+  struct Pending {
+    Request request;
+    absl::Time deadline, enqueued;
+    absl::StatusOr<Response> result = absl::UnknownError("not computed");
+    absl::Notification done;
+  };
+
+  static void Finish(Pending& p, absl::StatusOr<Response> result) {
+    p.result = std::move(result);
+    p.done.Notify();
+  }
+
+  // Takes the next batch: waits for a first request, then until max_batch are queued or the
+  // oldest has waited max_delay. Empty when stopping.
+  std::vector<std::shared_ptr<Pending>> NextBatch() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return {};
+    const absl::Time flush = queue_.front()->enqueued + options_.max_delay;
+    while (!stopping_ && static_cast<int64_t>(queue_.size()) < options_.max_batch &&
+           absl::Now() < flush) {
+      ready_.wait_for(lock, absl::ToChronoNanoseconds(flush - absl::Now()));
+    }
+    std::vector<std::shared_ptr<Pending>> batch;
+    while (!queue_.empty() && static_cast<int64_t>(batch.size()) < options_.max_batch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    if (!queue_.empty()) ready_.notify_one();  // more for another worker
+    return batch;
+  }
+
+  void Work() {
+    for (;;) {
+      std::vector<std::shared_ptr<Pending>> taken = NextBatch();
+      if (taken.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+        continue;
+      }
+      const absl::Time start = absl::Now();
+      std::vector<std::shared_ptr<Pending>> live;
+      std::vector<const Request*> requests;
+      for (auto& p : taken) {
+        metrics_.ObserveQueue(absl::ToDoubleSeconds(start - p->enqueued));
+        if (p->deadline <= start) {  // nobody waits for it any more: skip the compute
+          Finish(*p, absl::DeadlineExceededError(
+                         absl::StrCat("deadline passed waiting in ", options_.name)));
+          continue;
+        }
+        requests.push_back(&p->request);
+        live.push_back(std::move(p));
+      }
+      if (live.empty()) continue;
+      std::vector<absl::StatusOr<Response>> results = compute_(requests);
+      metrics_.ObserveBatch(live.size(), absl::ToDoubleSeconds(absl::Now() - start));
+      for (size_t i = 0; i < live.size(); ++i) {
+        Finish(*live[i], i < results.size()
+                             ? std::move(results[i])
+                             : absl::InternalError(absl::StrCat(
+                                   options_.name, ": the model returned ", results.size(),
+                                   " results for a batch of ", live.size())));
+      }
+    }
+  }
+
+  const BatcherOptions options_;
+  const BatchFn compute_;
+  BatcherMetrics metrics_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<std::shared_ptr<Pending>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace recsys

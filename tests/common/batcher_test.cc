@@ -1,0 +1,166 @@
+#include "services/common/batcher.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "tests/testing/status_matchers.h"
+
+namespace recsys {
+namespace {
+
+using ::recsys::testing::IsOk;
+using ::recsys::testing::StatusIs;
+using ::testing::HasSubstr;
+
+absl::Time In(absl::Duration d) { return absl::Now() + d; }
+
+// Waits (up to 10 s) until the batcher holds `n` queued requests.
+template <typename Batcher>
+void WaitQueued(const Batcher& batcher, int64_t n) {
+  const absl::Time give_up = In(absl::Seconds(10));
+  while (batcher.queued() != n && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(batcher.queued(), n);
+}
+
+// A model that doubles its inputs and records the batch sizes it saw.
+struct Doubler {
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  std::vector<int> seen;
+  std::vector<absl::StatusOr<int>> operator()(absl::Span<const int* const> batch) {
+    std::lock_guard<std::mutex> lock(mu);
+    sizes.push_back(batch.size());
+    std::vector<absl::StatusOr<int>> out;
+    for (const int* x : batch) {
+      seen.push_back(*x);
+      out.push_back(*x < 0 ? absl::StatusOr<int>(absl::InvalidArgumentError("negative")) : 2 * *x);
+    }
+    return out;
+  }
+};
+
+TEST(BatcherTest, ConcurrentCallersShareBatchesAndGetTheirOwnResults) {
+  Doubler model;
+  BatcherOptions options;
+  options.max_batch = 4;
+  options.max_delay = absl::Milliseconds(200);
+  DynamicBatcher<int, int> batcher(options, std::ref(model));
+  std::vector<std::thread> callers;
+  std::vector<absl::StatusOr<int>> results(8, absl::UnknownError(""));
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&, i] { results[i] = batcher.Submit(i, In(absl::Seconds(10))); });
+  }
+  for (auto& t : callers) t.join();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_THAT(results[i].status(), IsOk());
+    EXPECT_EQ(*results[i], 2 * i);
+  }
+  size_t total = 0;
+  for (size_t s : model.sizes) {
+    EXPECT_LE(s, 4u);
+    total += s;
+  }
+  EXPECT_EQ(total, 8u);
+  EXPECT_LT(model.sizes.size(), 8u) << "no request shared a batch";
+}
+
+TEST(BatcherTest, PerRequestErrorsStayWithTheirRequest) {
+  Doubler model;
+  DynamicBatcher<int, int> batcher(BatcherOptions{}, std::ref(model));
+  EXPECT_THAT(batcher.Submit(-1, In(absl::Seconds(5))).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("negative")));
+  EXPECT_EQ(*batcher.Submit(3, In(absl::Seconds(5))), 6);
+}
+
+TEST(BatcherTest, AFullQueueIsResourceExhaustedAndExpiredRequestsAreNotComputed) {
+  absl::Notification started, release;
+  std::atomic<int> computed{0};
+  BatcherOptions options;
+  options.max_batch = 1;
+  options.max_delay = absl::ZeroDuration();
+  options.max_queue = 2;
+  DynamicBatcher<int, int> batcher(
+      options, [&](absl::Span<const int* const> batch) {
+        if (!started.HasBeenNotified()) started.Notify();
+        release.WaitForNotification();  // the worker is busy until the test says so
+        computed += static_cast<int>(batch.size());
+        return std::vector<absl::StatusOr<int>>(batch.size(), 1);
+      });
+  std::thread busy([&] { (void)batcher.Submit(0, In(absl::Seconds(10))); });
+  started.WaitForNotification();  // request 0 is being computed
+  // Two requests fill the queue; they expire while the worker is busy.
+  std::vector<std::thread> queued;
+  std::vector<absl::Status> statuses(2);
+  for (int i = 0; i < 2; ++i) {
+    queued.emplace_back([&, i] {
+      statuses[i] = batcher.Submit(1, In(absl::Milliseconds(300))).status();
+    });
+  }
+  WaitQueued(batcher, 2);
+  EXPECT_THAT(batcher.Submit(2, In(absl::Seconds(1))).status(),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("limit (2)")));
+  for (auto& t : queued) t.join();
+  for (const absl::Status& s : statuses) {
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kDeadlineExceeded, ::testing::_));
+  }
+  release.Notify();
+  busy.join();
+  batcher.Stop();
+  EXPECT_EQ(computed.load(), 1) << "expired requests reached the model";
+}
+
+TEST(BatcherTest, StopFailsWhatIsQueuedAndLaterSubmitsAreUnavailable) {
+  absl::Notification started, release;
+  BatcherOptions options;
+  options.max_batch = 1;
+  auto batcher = std::make_unique<DynamicBatcher<int, int>>(
+      options, [&](absl::Span<const int* const> batch) {
+        if (!started.HasBeenNotified()) started.Notify();
+        release.WaitForNotification();
+        return std::vector<absl::StatusOr<int>>(batch.size(), 1);
+      });
+  std::thread busy([&] { (void)batcher->Submit(0, In(absl::Seconds(10))); });
+  started.WaitForNotification();
+  absl::Status queued_status;
+  std::thread queued([&] { queued_status = batcher->Submit(1, In(absl::Seconds(10))).status(); });
+  WaitQueued(*batcher, 1);
+  std::thread stopper([&] { batcher->Stop(); });
+  queued.join();
+  EXPECT_THAT(queued_status, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("stopped")));
+  release.Notify();
+  stopper.join();
+  busy.join();
+  EXPECT_THAT(batcher->Submit(2, In(absl::Seconds(1))).status(),
+              StatusIs(absl::StatusCode::kUnavailable, ::testing::_));
+}
+
+TEST(BatcherTest, MetricsCountBatchesAndStages) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  Doubler model;
+  {
+    DynamicBatcher<int, int> batcher(BatcherOptions{"scorer"}, std::ref(model), registry.get());
+    ASSERT_THAT(batcher.Submit(1, In(absl::Seconds(5))).status(), IsOk());
+  }
+  const std::string text = prometheus::TextSerializer().Serialize(registry->Collect());
+  EXPECT_THAT(text, HasSubstr("recsys_batch_size_count{batcher=\"scorer\"} 1"));
+  EXPECT_THAT(text, HasSubstr("recsys_stage_seconds_count{batcher=\"scorer\",stage=\"queue\"} 1"));
+  EXPECT_THAT(text, HasSubstr("recsys_stage_seconds_count{batcher=\"scorer\",stage=\"compute\"} 1"));
+}
+
+TEST(BatcherTest, OptionsAreValidated) {
+  BatcherOptions o;
+  EXPECT_THAT(ValidateBatcherOptions(o), IsOk());
+  o.max_batch = 0;
+  EXPECT_THAT(ValidateBatcherOptions(o),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max_batch")));
+}
+
+}  // namespace
+}  // namespace recsys
