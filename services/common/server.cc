@@ -108,6 +108,7 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
     auto hosted = std::make_unique<Hosted>();
     hosted->name = name;
     ServiceEnv env{&options_, metrics_registry_.get(), policy};
+    env.grpc_port = [this] { return grpc_port_; };
     env.call_policy.started = &hosted->started;
     env.call_policy.service_name = hosted->name.c_str();
     auto module = registry.Create(name, env);

@@ -27,6 +27,9 @@ struct ServiceEnv {
   prometheus::Registry* metrics = nullptr;
   // Admission control and default deadline shared by every handler.
   CallPolicy call_policy;
+  // The port the gRPC server listens on, known from Start() on (a module that calls another
+  // service of the same process, such as seqrec reading the embedded feature store, dials it).
+  std::function<int()> grpc_port;
 };
 
 struct GrpcServiceEntry {

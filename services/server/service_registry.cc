@@ -1,12 +1,14 @@
 #include "services/server/service_registry.h"
 
 #include "services/feature_store/feature_store_module.h"
+#include "services/seqrec/seqrec_module.h"
 
 namespace recsys {
 
 void RegisterBuiltinServices(ServiceRegistry* registry) {
   // Names are unique by construction here, so Register cannot fail.
   (void)registry->Register("feature_store", feature_store::MakeFeatureStoreModule);
+  (void)registry->Register("seqrec", seqrec::MakeSeqRecModule);
 }
 
 }  // namespace recsys

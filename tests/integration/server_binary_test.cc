@@ -149,7 +149,10 @@ TEST_F(ServerBinaryTest, CliHealthInfoAndList) {
   EXPECT_EQ(health_json.exit_status, 0);
   EXPECT_THAT(health_json.out, HasSubstr(R"("serving":true)"));
 
-  recsys::testing::RunResult unknown = Cli({"health", "--service=recsys.seqrec.v1.SeqRecService"});
+  recsys::testing::RunResult seqrec = Cli({"health", "--service=recsys.seqrec.v1.SeqRecService"});
+  EXPECT_EQ(seqrec.exit_status, 0) << seqrec.out << seqrec.err;
+  // A service this build does not host yet.
+  recsys::testing::RunResult unknown = Cli({"health", "--service=recsys.rerank.v1.RerankService"});
   EXPECT_EQ(unknown.exit_status, 1);
   EXPECT_THAT(unknown.out, HasSubstr("SERVICE_UNKNOWN"));
 
@@ -185,7 +188,7 @@ TEST_F(ServerBinaryTest, BadFlagsExitWithCodeTwoNamingTheFlag) {
     std::string expected;
   };
   for (const Case& c : {Case{"--grpc_port=70000", "--grpc_port: 70000 is outside [0, 65535]"},
-                        Case{"--services=seqrec", "--services: 'seqrec' is not a service"},
+                        Case{"--services=rerank", "--services: 'rerank' is not a service"},
                         Case{"--log_format=xml", "--log_format: 'xml'"},
                         Case{"--drain_timeout=-3s", "--drain_timeout"}}) {
     absl::StatusOr<recsys::testing::RunResult> run = recsys::testing::RunToCompletion(

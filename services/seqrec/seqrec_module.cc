@@ -1,0 +1,175 @@
+#include "services/seqrec/seqrec_module.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "models/common/model_config.h"
+#include "services/common/logging.h"
+#include "services/common/status_macros.h"
+#include "services/feature_store/remote_store.h"
+#include "services/seqrec/seqrec_service.h"
+
+ABSL_FLAG(std::string, seqrec_models, "",
+          "Comma list of model names in the model repository to serve; empty = every model "
+          "whose newest version is a sasrec or bert4rec export.");
+ABSL_FLAG(std::string, seqrec_feature_store, "auto",
+          "Feature store for user-id queries: comma list of host:port shards, 'none', or "
+          "'auto' (this server's own port when it hosts feature_store too, else none).");
+ABSL_FLAG(int64_t, seqrec_max_batch, 64, "seqrec: largest batch of calls per model forward.");
+ABSL_FLAG(absl::Duration, seqrec_max_delay, absl::Milliseconds(2),
+          "seqrec: longest a call waits for others to share its batch.");
+ABSL_FLAG(int64_t, seqrec_max_queue, 1024,
+          "seqrec: calls queued for the model at once; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, seqrec_max_batch_users, 256, "seqrec: queries per call.");
+ABSL_FLAG(int64_t, seqrec_max_k, 1000, "seqrec: largest k of Recommend.");
+ABSL_FLAG(int64_t, max_candidates, 1000, "seqrec: candidates per Score query.");
+ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(10),
+          "How often the model repository is checked for new versions (0 = never).");
+
+namespace recsys::seqrec {
+namespace {
+
+// Model names to serve: the flag's, or every directory whose newest version is seqrec.
+std::vector<std::string> ModelNames(const std::string& repo) {
+  const std::string flag = absl::GetFlag(FLAGS_seqrec_models);
+  if (!flag.empty()) return absl::StrSplit(flag, ',', absl::SkipEmpty());
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(repo, error)) {
+    const std::vector<int64_t> versions = ListModelVersions(entry.path().string());
+    if (versions.empty()) continue;
+    auto config = models::ModelConfig::Read(absl::StrCat(entry.path().string(), "/",
+                                                         versions.back()));
+    if (!config.ok()) continue;
+    auto architecture = config->String("architecture");
+    if (architecture.ok() && (*architecture == "sasrec" || *architecture == "bert4rec")) {
+      names.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class SeqRecModule final : public ServiceModule {
+ public:
+  explicit SeqRecModule(const ServiceEnv& env) : env_(env), policy_(env.call_policy) {
+    policy_.started = &started_;
+    policy_.service_name = "seqrec";
+    service_ = std::make_unique<Forwarder>(this);
+  }
+
+  std::string name() const override { return "seqrec"; }
+  std::vector<GrpcServiceEntry> grpc_services() override {
+    return {{service_.get(), v1::SeqRecService::service_full_name()}};
+  }
+
+  absl::Status Start() override {
+    RECSYS_RETURN_IF_ERROR(OpenStore());
+    const std::string repo = env_.options->ResolvedModelRepo();
+    std::map<std::string, std::unique_ptr<ModelVersions>> models;
+    for (const std::string& name : ModelNames(repo)) {
+      ModelVersions::Options o;
+      o.repo = repo;
+      o.name = name;
+      o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
+      o.warm_up = [](const SeqRecModel& m) { return m.UserVectors({{1}}).status(); };
+      o.poll_interval = absl::GetFlag(FLAGS_model_poll_interval);
+      o.metrics = env_.metrics;
+      auto manager = std::make_unique<ModelVersions>(std::move(o));
+      RECSYS_RETURN_IF_ERROR(manager->Start());
+      models.emplace(name, std::move(manager));
+    }
+    if (models.empty()) {
+      log::Warn("seqrec serves no model: the model repository has no sasrec/bert4rec export",
+                {{"model_repo", repo}});
+    }
+    BatcherOptions batcher;
+    batcher.name = "seqrec";
+    batcher.max_batch = absl::GetFlag(FLAGS_seqrec_max_batch);
+    batcher.max_delay = absl::GetFlag(FLAGS_seqrec_max_delay);
+    batcher.max_queue = absl::GetFlag(FLAGS_seqrec_max_queue);
+    RECSYS_RETURN_IF_ERROR(ValidateBatcherOptions(batcher));
+    SeqRecLimits limits;
+    limits.max_batch_users = absl::GetFlag(FLAGS_seqrec_max_batch_users);
+    limits.max_k = absl::GetFlag(FLAGS_seqrec_max_k);
+    limits.max_candidates = absl::GetFlag(FLAGS_max_candidates);
+    std::vector<std::string> names;
+    for (const auto& [name, unused] : models) names.push_back(name);
+    impl_ = std::make_unique<SeqRecService>(policy_, limits, batcher, env_.metrics, store_.get(),
+                                            std::move(models));
+    started_ = true;
+    log::Info("seqrec serving", {{"models", absl::StrJoin(names, ",")}});
+    return absl::OkStatus();
+  }
+
+  void Stop() override {
+    if (impl_) impl_->Stop();
+  }
+
+ private:
+  // The gRPC service object must exist before Start(); calls reach the implementation once
+  // it is built (until then the started flag answers UNAVAILABLE).
+  class Forwarder final : public v1::SeqRecService::CallbackService {
+   public:
+    explicit Forwarder(SeqRecModule* module) : module_(module) {}
+    grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* call,
+                                        const v1::RecommendRequest* request,
+                                        v1::RecommendResponse* response) override {
+      if (!module_->started_) return Unavailable(call);
+      return module_->impl_->Recommend(call, request, response);
+    }
+    grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* call,
+                                    const v1::ScoreRequest* request,
+                                    v1::ScoreResponse* response) override {
+      if (!module_->started_) return Unavailable(call);
+      return module_->impl_->Score(call, request, response);
+    }
+
+   private:
+    grpc::ServerUnaryReactor* Unavailable(grpc::CallbackServerContext* call) {
+      grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "seqrec is starting"));
+      return reactor;
+    }
+    SeqRecModule* module_;
+  };
+
+  absl::Status OpenStore() {
+    std::string spec = absl::GetFlag(FLAGS_seqrec_feature_store);
+    if (spec == "auto") {
+      const auto& hosted = env_.options->services;
+      if (std::find(hosted.begin(), hosted.end(), "feature_store") == hosted.end()) {
+        return absl::OkStatus();
+      }
+      spec = absl::StrCat("127.0.0.1:", env_.grpc_port ? env_.grpc_port() : 0);
+    }
+    if (spec == "none") return absl::OkStatus();
+    feature_store::RemoteStoreOptions options;
+    options.shards =
+        feature_store::InsecureShardChannels(absl::StrSplit(spec, ',', absl::SkipEmpty()));
+    RECSYS_ASSIGN_OR_RETURN(store_, feature_store::OpenRemoteStore(options));
+    return absl::OkStatus();
+  }
+
+  const ServiceEnv env_;
+  CallPolicy policy_;
+  std::atomic<bool> started_{false};
+  std::unique_ptr<store::FeatureStore> store_;
+  std::unique_ptr<Forwarder> service_;
+  std::unique_ptr<SeqRecService> impl_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServiceModule>> MakeSeqRecModule(const ServiceEnv& env) {
+  return std::unique_ptr<ServiceModule>(new SeqRecModule(env));
+}
+
+}  // namespace recsys::seqrec

@@ -1,0 +1,325 @@
+#include "services/seqrec/seqrec_service.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "recsys/kernels/topk.h"
+#include "services/common/status_macros.h"
+
+namespace recsys::seqrec {
+namespace {
+
+using Batcher = DynamicBatcher<SeqRecService::VectorsRequest, std::vector<float>>;
+
+// Computes a batch of calls: consecutive calls on the same model version share one forward.
+std::vector<absl::StatusOr<std::vector<float>>> ComputeVectors(
+    absl::Span<const SeqRecService::VectorsRequest* const> batch) {
+  std::vector<absl::StatusOr<std::vector<float>>> out;
+  for (size_t first = 0; first < batch.size();) {
+    size_t end = first + 1;
+    while (end < batch.size() && batch[end]->model == batch[first]->model) ++end;
+    std::vector<std::vector<int64_t>> histories;
+    for (size_t i = first; i < end; ++i) {
+      histories.insert(histories.end(), batch[i]->histories.begin(), batch[i]->histories.end());
+    }
+    absl::StatusOr<std::vector<float>> vectors = batch[first]->model->UserVectors(histories);
+    const int64_t d = batch[first]->model->hidden();
+    size_t offset = 0;
+    for (size_t i = first; i < end; ++i) {
+      const size_t n = batch[i]->histories.size() * d;
+      if (vectors.ok()) {
+        out.emplace_back(std::vector<float>(vectors->begin() + offset,
+                                            vectors->begin() + offset + n));
+      } else {
+        out.emplace_back(vectors.status());
+      }
+      offset += n;
+    }
+    first = end;
+  }
+  return out;
+}
+
+absl::Status CheckCount(const char* field, int64_t n, int64_t max, const char* flag) {
+  if (n < 1 || n > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", n, " entries; must be 1..", max, " (", flag, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// Rows no recommendation may return, per query, in CSR form: padding and special rows
+// always, the user's items unless the query asks for them, and the filter's ids.
+void Exclusions(const v1::RecommendRequest& request, const SeqRecModel& model,
+                const std::vector<std::vector<int64_t>>& histories, std::vector<int64_t>* offsets,
+                std::vector<int64_t>* excluded) {
+  offsets->assign(1, 0);
+  for (int q = 0; q < request.queries_size(); ++q) {
+    const v1::RecommendQuery& query = request.queries(q);
+    absl::flat_hash_set<int64_t> rows = {0};
+    for (int64_t r = model.num_items() + 1; r < model.table_rows(); ++r) rows.insert(r);
+    if (!query.include_history_items()) rows.insert(histories[q].begin(), histories[q].end());
+    for (int64_t id : query.filter().exclude_item_ids()) {
+      if (std::optional<int64_t> row = model.Row(id)) rows.insert(*row);
+    }
+    excluded->insert(excluded->end(), rows.begin(), rows.end());
+    offsets->push_back(static_cast<int64_t>(excluded->size()));
+  }
+}
+
+// Keeps the found items whose category (from the feature store) is in the query's filter.
+absl::Status FilterCategories(store::FeatureStore& store, const v1::RecommendQuery& query,
+                              std::vector<std::pair<int64_t, float>>* found) {
+  if (query.filter().include_category_ids_size() == 0 || found->empty()) return absl::OkStatus();
+  std::vector<int64_t> item_ids;
+  for (const auto& [id, unused] : *found) item_ids.push_back(id);
+  RECSYS_ASSIGN_OR_RETURN(store::ItemLookup lookup, store.GetItems(item_ids));
+  const absl::flat_hash_set<int64_t> wanted(query.filter().include_category_ids().begin(),
+                                            query.filter().include_category_ids().end());
+  absl::flat_hash_set<int64_t> keep;
+  for (const store::Item& item : lookup.found) {
+    if (wanted.contains(item.category_id)) keep.insert(item.item_id);
+  }
+  found->erase(std::remove_if(found->begin(), found->end(),
+                              [&](const auto& f) { return !keep.contains(f.first); }),
+               found->end());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+SeqRecService::SeqRecService(CallPolicy policy, SeqRecLimits limits, BatcherOptions batcher,
+                             prometheus::Registry* metrics, store::FeatureStore* store,
+                             std::map<std::string, std::unique_ptr<ModelVersions>> models)
+    : policy_(policy), limits_(limits), store_(store), models_(std::move(models)) {
+  batcher_ = std::make_unique<Batcher>(std::move(batcher), &ComputeVectors, metrics);
+}
+
+SeqRecService::~SeqRecService() { Stop(); }
+
+void SeqRecService::Stop() {
+  if (batcher_) batcher_->Stop();
+  for (auto& [name, manager] : models_) manager->Stop();
+}
+
+absl::StatusOr<SeqRecService::Prepared> SeqRecService::Prepare(
+    const common::v1::ModelSpec& spec, const std::vector<const common::v1::UserRef*>& users,
+    const char* field) {
+  auto it = models_.find(spec.name());
+  if (it == models_.end()) {
+    std::vector<std::string> names;
+    for (const auto& [name, unused] : models_) names.push_back(name);
+    return absl::NotFoundError(absl::StrCat("model.name: no model '", spec.name(),
+                                            "'; this server serves: ", absl::StrJoin(names, ", ")));
+  }
+  Prepared p;
+  RECSYS_ASSIGN_OR_RETURN(
+      p.served, it->second->Get(spec.has_version() ? std::optional<int64_t>(spec.version())
+                                                   : std::nullopt));
+  const SeqRecModel& model = *p.served.model;
+  p.request.model = p.served.model;
+  p.request.histories.resize(users.size());
+  p.lengths.resize(users.size());
+  p.truncated.resize(users.size());
+  std::vector<std::string> user_ids;
+  std::vector<size_t> by_id;
+  for (size_t q = 0; q < users.size(); ++q) {
+    const common::v1::UserRef& user = *users[q];
+    if (user.has_history()) {
+      const auto& behaviors = user.history().behaviors();
+      if (behaviors.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field, "[", q, "].user.history: empty (send user_id for a user without events)"));
+      }
+      const int64_t used = std::min<int64_t>(behaviors.size(), model.max_history());
+      std::vector<int64_t>& rows = p.request.histories[q];
+      for (int64_t j = behaviors.size() - used; j < behaviors.size(); ++j) {
+        const std::optional<int64_t> row = model.Row(behaviors[j].item_id());
+        if (!row.has_value()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              field, "[", q, "].user.history.behaviors[", j, "].item_id: item ",
+              behaviors[j].item_id(), " is not in the catalogue of ", spec.name(), " version ",
+              p.served.version));
+        }
+        rows.push_back(*row);
+      }
+      p.lengths[q] = static_cast<int32_t>(used);
+      p.truncated[q] = behaviors.size() > used;
+    } else if (!user.user_id().empty()) {
+      user_ids.push_back(user.user_id());
+      by_id.push_back(q);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", q, "].user: set user_id or history"));
+    }
+  }
+  if (!user_ids.empty()) {
+    if (store_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "user_id queries need a feature store; start the server with --seqrec_feature_store "
+          "or host feature_store in it");
+    }
+    RECSYS_ASSIGN_OR_RETURN(
+        std::vector<store::UserHistory> histories,
+        store_->GetHistories(user_ids, store::HistoryQuery{model.max_history(), std::nullopt}));
+    for (size_t i = 0; i < by_id.size(); ++i) {
+      std::vector<int64_t>& rows = p.request.histories[by_id[i]];
+      for (const store::Behavior& b : histories[i].behaviors) {
+        if (std::optional<int64_t> row = model.Row(b.item_id)) rows.push_back(*row);
+      }
+      p.lengths[by_id[i]] = static_cast<int32_t>(rows.size());
+      p.truncated[by_id[i]] = histories[i].total_events > model.max_history();
+    }
+  }
+  return p;
+}
+
+absl::StatusOr<std::vector<float>> SeqRecService::Vectors(Prepared& prepared,
+                                                          const RpcContext& ctx) {
+  RECSYS_RETURN_IF_ERROR(ctx.Check("model forward"));
+  return batcher_->Submit(std::move(prepared.request), ctx.deadline);
+}
+
+absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
+                                    v1::ScoreResponse* response) {
+  RECSYS_RETURN_IF_ERROR(CheckCount("queries", request.queries_size(), limits_.max_batch_users,
+                                    "--seqrec_max_batch_users"));
+  std::vector<const common::v1::UserRef*> users;
+  for (int q = 0; q < request.queries_size(); ++q) {
+    const v1::ScoreQuery& query = request.queries(q);
+    RECSYS_RETURN_IF_ERROR(CheckCount(absl::StrCat("queries[", q, "].candidate_item_ids").c_str(),
+                                      query.candidate_item_ids_size(), limits_.max_candidates,
+                                      "--max_candidates"));
+    users.push_back(&query.user());
+  }
+  RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
+  const SeqRecModel& model = *p.served.model;
+  // Candidates are checked before the forward pass, so a bad id costs no compute.
+  std::vector<std::vector<int64_t>> rows(request.queries_size());
+  for (int q = 0; q < request.queries_size(); ++q) {
+    for (int c = 0; c < request.queries(q).candidate_item_ids_size(); ++c) {
+      const int64_t id = request.queries(q).candidate_item_ids(c);
+      const std::optional<int64_t> row = model.Row(id);
+      if (!row.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "queries[", q, "].candidate_item_ids[", c, "]: item ", id, " is not in the catalogue of ",
+            request.model().name(), " version ", p.served.version));
+      }
+      rows[q].push_back(*row);
+    }
+  }
+  RECSYS_ASSIGN_OR_RETURN(std::vector<float> users_vectors, Vectors(p, ctx));
+  const int64_t d = model.hidden();
+  const std::vector<float>& table = model.table();
+  const float* bias = model.bias();
+  response->mutable_model()->set_name(request.model().name());
+  response->mutable_model()->set_version(p.served.version);
+  for (int q = 0; q < request.queries_size(); ++q) {
+    v1::CandidateScores* out = response->add_results();
+    const float* u = users_vectors.data() + q * d;
+    for (int64_t row : rows[q]) {
+      const float* e = table.data() + row * d;
+      double dot = bias != nullptr ? bias[row] : 0.0;
+      for (int64_t i = 0; i < d; ++i) dot += double{u[i]} * e[i];
+      out->add_scores(static_cast<float>(dot));
+    }
+    out->set_history_length(p.lengths[q]);
+    out->set_history_truncated(p.truncated[q]);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::RecommendRequest& request,
+                                        v1::RecommendResponse* response) {
+  RECSYS_RETURN_IF_ERROR(CheckCount("queries", request.queries_size(), limits_.max_batch_users,
+                                    "--seqrec_max_batch_users"));
+  std::vector<const common::v1::UserRef*> users;
+  for (const v1::RecommendQuery& query : request.queries()) users.push_back(&query.user());
+  RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
+  const SeqRecModel& model = *p.served.model;
+  const int64_t max_k = std::min(limits_.max_k, model.num_items());
+  int64_t fetch = 0;  // top-K fetched per user: enough for the largest k (and category filtering)
+  bool any_categories = false;
+  for (int q = 0; q < request.queries_size(); ++q) {
+    const v1::RecommendQuery& query = request.queries(q);
+    if (query.k() < 1 || query.k() > max_k) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "queries[", q, "].k: ", query.k(), " must be 1..", max_k, " (--seqrec_max_k = ",
+          limits_.max_k, ", catalogue of ", request.model().name(), ": ", model.num_items(),
+          " items)"));
+    }
+    const bool categories = query.filter().include_category_ids_size() > 0;
+    any_categories = any_categories || categories;
+    // A category filter keeps a fraction of the catalogue: over-fetch, then filter.
+    fetch = std::max<int64_t>(fetch, categories ? std::min<int64_t>(model.num_items(),
+                                                                    std::max<int64_t>(4 * query.k(), query.k() + 100))
+                                                : query.k());
+  }
+  if (any_categories && store_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "filter.include_category_ids needs the feature store's item categories");
+  }
+  std::vector<int64_t> offsets, excluded;
+  Exclusions(request, model, p.request.histories, &offsets, &excluded);
+  const int64_t table_rows = model.table_rows();
+  RECSYS_ASSIGN_OR_RETURN(std::vector<float> user_vectors, Vectors(p, ctx));
+  RECSYS_RETURN_IF_ERROR(ctx.Check("catalogue top-K"));
+  const int64_t batch = request.queries_size();
+  std::vector<int64_t> ids(static_cast<size_t>(batch * fetch));
+  std::vector<float> scores(ids.size());
+  kernels::CatalogTopKParams top;
+  top.users = user_vectors.data();
+  top.items = model.table().data();
+  top.batch = batch;
+  top.num_items = table_rows;
+  top.dim = model.hidden();
+  top.k = fetch;
+  top.item_bias = model.bias();
+  top.exclude_offsets = offsets.data();
+  top.exclude_ids = excluded.data();
+  top.out_ids = ids.data();
+  top.out_scores = scores.data();
+  RECSYS_RETURN_IF_ERROR(kernels::CatalogTopK(kernels::Device::Cpu(), top));
+  response->mutable_model()->set_name(request.model().name());
+  response->mutable_model()->set_version(p.served.version);
+  for (int q = 0; q < batch; ++q) {
+    const v1::RecommendQuery& query = request.queries(q);
+    v1::UserResult* out = response->add_results();
+    out->set_history_length(p.lengths[q]);
+    out->set_history_truncated(p.truncated[q]);
+    std::vector<std::pair<int64_t, float>> found;
+    for (int64_t i = 0; i < fetch && ids[q * fetch + i] >= 0; ++i) {
+      found.emplace_back(model.ItemId(ids[q * fetch + i]), scores[q * fetch + i]);
+    }
+    if (query.filter().include_category_ids_size() > 0) {
+      RECSYS_RETURN_IF_ERROR(FilterCategories(*store_, query, &found));
+    }
+    for (size_t i = 0; i < found.size() && static_cast<int>(i) < query.k(); ++i) {
+      common::v1::ScoredItem* item = out->add_items();
+      item->set_item_id(found[i].first);
+      item->set_score(found[i].second);
+    }
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* SeqRecService::Recommend(grpc::CallbackServerContext* call,
+                                                   const v1::RecommendRequest* request,
+                                                   v1::RecommendResponse* response) {
+  return ServeUnary(call, policy_, request, response,
+                    [this](const RpcContext& ctx, const v1::RecommendRequest& req,
+                           v1::RecommendResponse* resp) { return DoRecommend(ctx, req, resp); });
+}
+
+grpc::ServerUnaryReactor* SeqRecService::Score(grpc::CallbackServerContext* call,
+                                               const v1::ScoreRequest* request,
+                                               v1::ScoreResponse* response) {
+  return ServeUnary(call, policy_, request, response,
+                    [this](const RpcContext& ctx, const v1::ScoreRequest& req,
+                           v1::ScoreResponse* resp) { return DoScore(ctx, req, resp); });
+}
+
+}  // namespace recsys::seqrec

@@ -1,0 +1,293 @@
+// recsys.seqrec.v1 on a real gRPC server on loopback, over a model repository on disk holding
+// the tiny SASRec and BERT4Rec exports of tests/models/testdata and a local feature store.
+#include "services/seqrec/seqrec_service.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "recsys/store/local_store.h"
+#include "services/common/executor.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace recsys::seqrec {
+namespace {
+
+using ::recsys::testing::IsOk;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class SeqRecServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const auto& [model, fixture] : {std::pair<const char*, const char*>{"sasrec", "sasrec-tiny"},
+                                         {"bert4rec", "bert4rec-tiny"}}) {
+      fs::create_directories(repo_.File(model));
+      fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
+               absl::StrCat(repo_.path(), "/", model, "/1"), fs::copy_options::recursive);
+    }
+    store::LocalStoreOptions store_options;
+    store_options.data_dir = data_.File("store");
+    absl::StatusOr<std::unique_ptr<store::FeatureStore>> local =
+        store::OpenLocalStore(store_options);
+    ASSERT_THAT(local.status(), IsOk());
+    store_ = *std::move(local);
+    std::map<std::string, std::unique_ptr<ModelVersions>> models;
+    for (const char* name : {"sasrec", "bert4rec"}) {
+      ModelVersions::Options o;
+      o.repo = repo_.path();
+      o.name = name;
+      o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
+      o.poll_interval = absl::Milliseconds(10);
+      auto manager = std::make_unique<ModelVersions>(std::move(o));
+      ASSERT_THAT(manager->Start(), IsOk());
+      models.emplace(name, std::move(manager));
+    }
+    CallPolicy policy;
+    policy.executor = &executor_;
+    BatcherOptions batcher;
+    batcher.max_delay = absl::Milliseconds(1);
+    SeqRecLimits limits;
+    limits.max_candidates = 50;
+    service_ = std::make_unique<SeqRecService>(policy, limits, batcher, nullptr, store_.get(),
+                                               std::move(models));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::SeqRecService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                                           grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    if (service_) service_->Stop();
+    executor_.Stop();
+  }
+
+  grpc::Status Score(const v1::ScoreRequest& request, v1::ScoreResponse* response) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return stub_->Score(&call, request, response);
+  }
+  grpc::Status Recommend(const v1::RecommendRequest& request, v1::RecommendResponse* response) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return stub_->Recommend(&call, request, response);
+  }
+
+  static void SetHistory(common::v1::UserRef* user, const std::vector<int64_t>& items) {
+    for (int64_t item : items) user->mutable_history()->add_behaviors()->set_item_id(item);
+  }
+
+  recsys::testing::TempDir repo_, data_;
+  Executor executor_{4};
+  std::unique_ptr<store::FeatureStore> store_;
+  std::unique_ptr<SeqRecService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::SeqRecService::Stub> stub_;
+};
+
+// golden.json of a fixture: histories, candidates and the PyTorch module's scores.
+google::protobuf::Struct Golden(const std::string& fixture) {
+  std::ifstream in(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::Struct root;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok());
+  return root;
+}
+
+TEST_F(SeqRecServiceTest, ScoresMatchThePyTorchModuleForBothModels) {
+  for (const auto& [model, fixture] : {std::pair<const char*, const char*>{"sasrec", "sasrec-tiny"},
+                                       {"bert4rec", "bert4rec-tiny"}}) {
+    const google::protobuf::Struct golden = Golden(fixture);
+    const auto& histories = golden.fields().at("histories").list_value();
+    const auto& candidates = golden.fields().at("candidates").list_value();
+    const auto& scores = golden.fields().at("scores").list_value();
+    v1::ScoreRequest request;
+    request.mutable_model()->set_name(model);
+    std::vector<int> used;
+    for (int u = 0; u < histories.values_size(); ++u) {
+      if (histories.values(u).list_value().values_size() == 0) continue;  // given: not empty
+      v1::ScoreQuery* q = request.add_queries();
+      for (const auto& item : histories.values(u).list_value().values()) {
+        q->mutable_user()->mutable_history()->add_behaviors()->set_item_id(
+            static_cast<int64_t>(item.number_value()));
+      }
+      for (const auto& c : candidates.values(u).list_value().values()) {
+        q->add_candidate_item_ids(static_cast<int64_t>(c.number_value()));
+      }
+      used.push_back(u);
+    }
+    v1::ScoreResponse response;
+    const grpc::Status s = Score(request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.model().name(), model);
+    EXPECT_EQ(response.model().version(), 1);
+    ASSERT_EQ(response.results_size(), static_cast<int>(used.size()));
+    for (size_t i = 0; i < used.size(); ++i) {
+      const auto& want = scores.values(used[i]).list_value();
+      ASSERT_EQ(response.results(i).scores_size(), want.values_size());
+      for (int c = 0; c < want.values_size(); ++c) {
+        const double t = want.values(c).number_value();
+        EXPECT_NEAR(response.results(i).scores(c), t, 1e-4 * std::max(1.0, std::abs(t)))
+            << model << " user " << used[i] << " candidate " << c;
+      }
+    }
+  }
+}
+
+TEST_F(SeqRecServiceTest, RecommendReadsHistoriesFromTheStoreAndExcludesSeenItems) {
+  std::vector<store::Event> events;
+  for (int i = 0; i < 30; ++i) {  // longer than max_len (10): truncated
+    store::Event e;
+    e.user_id = "alice";
+    e.event_id = absl::StrCat("e", i);
+    e.item_id = i % 12 + 1;
+    e.timestamp_ms = i;
+    events.push_back(e);
+  }
+  ASSERT_THAT(store_->IngestEvents(events).status(), IsOk());
+  v1::RecommendRequest request;
+  request.mutable_model()->set_name("sasrec");
+  v1::RecommendQuery* alice = request.add_queries();
+  alice->mutable_user()->set_user_id("alice");
+  alice->set_k(5);
+  alice->mutable_filter()->add_exclude_item_ids(20);
+  v1::RecommendQuery* nobody = request.add_queries();
+  nobody->mutable_user()->set_user_id("nobody");  // cold start: the model's prior
+  nobody->set_k(3);
+  v1::RecommendResponse response;
+  const grpc::Status s = Recommend(request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(response.results_size(), 2);
+  const v1::UserResult& a = response.results(0);
+  EXPECT_EQ(a.history_length(), 10);
+  EXPECT_TRUE(a.history_truncated());
+  ASSERT_EQ(a.items_size(), 5);
+  for (int i = 0; i < a.items_size(); ++i) {
+    const int64_t id = a.items(i).item_id();
+    EXPECT_GE(id, 1);
+    EXPECT_NE(id, 20);
+    // The last 10 events (items 9..12, 1..6) were seen and are left out.
+    EXPECT_TRUE(id > 12 || (id > 6 && id < 9)) << "seen item " << id << " recommended";
+    if (i > 0) {
+      EXPECT_GE(a.items(i - 1).score(), a.items(i).score());
+    }
+  }
+  EXPECT_EQ(response.results(1).items_size(), 3);
+  EXPECT_EQ(response.results(1).history_length(), 0);
+}
+
+TEST_F(SeqRecServiceTest, BadRequestsGetClearStatuses) {
+  struct Case {
+    std::function<void(v1::ScoreRequest*)> edit;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  auto base = [] {
+    v1::ScoreRequest r;
+    r.mutable_model()->set_name("sasrec");
+    v1::ScoreQuery* q = r.add_queries();
+    q->mutable_user()->mutable_history()->add_behaviors()->set_item_id(3);
+    q->add_candidate_item_ids(4);
+    return r;
+  };
+  const Case cases[] = {
+      {[](v1::ScoreRequest* r) { r->mutable_model()->set_name("gru4rec"); },
+       grpc::StatusCode::NOT_FOUND, "no model 'gru4rec'; this server serves: bert4rec, sasrec"},
+      {[](v1::ScoreRequest* r) { r->mutable_model()->set_version(7); },
+       grpc::StatusCode::NOT_FOUND, "no loaded version 7"},
+      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidate_item_ids(999); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidate_item_ids[1]: item 999"},
+      {[](v1::ScoreRequest* r) {
+         r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(0);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
+      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
+      {[](v1::ScoreRequest* r) {
+         for (int i = 0; i < 50; ++i) r->mutable_queries(0)->add_candidate_item_ids(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "must be 1..50 (--max_candidates)"},
+      {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "queries: 0 entries"},
+  };
+  for (const Case& c : cases) {
+    v1::ScoreRequest request = base();
+    c.edit(&request);
+    v1::ScoreResponse response;
+    const grpc::Status s = Score(request, &response);
+    EXPECT_EQ(s.error_code(), c.code) << c.message << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.message));
+  }
+  v1::RecommendRequest recommend;
+  recommend.mutable_model()->set_name("bert4rec");
+  v1::RecommendQuery* q = recommend.add_queries();
+  SetHistory(q->mutable_user(), {1, 2});
+  q->set_k(41);  // the catalogue has 40 items
+  v1::RecommendResponse response;
+  const grpc::Status s = Recommend(recommend, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("queries[0].k: 41 must be 1..40"));
+}
+
+TEST_F(SeqRecServiceTest, ANewVersionSwapsInWhileCallsContinueAndNoneFails) {
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0}, calls{0};
+  std::atomic<int64_t> newest_seen{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 3; ++t) {
+    callers.emplace_back([&] {
+      while (!done) {
+        v1::ScoreRequest request;
+        request.mutable_model()->set_name("sasrec");
+        v1::ScoreQuery* q = request.add_queries();
+        q->mutable_user()->mutable_history()->add_behaviors()->set_item_id(5);
+        q->add_candidate_item_ids(6);
+        v1::ScoreResponse response;
+        if (!Score(request, &response).ok()) {
+          ++failures;
+        } else {
+          int64_t seen = newest_seen.load();
+          while (response.model().version() > seen &&
+                 !newest_seen.compare_exchange_weak(seen, response.model().version())) {
+          }
+        }
+        ++calls;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  // Version 2 arrives as the exporter writes it: aside, then renamed into place.
+  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/sasrec-tiny-post-ln/1"), repo_.File("sasrec/2.tmp"),
+           fs::copy_options::recursive);
+  fs::rename(repo_.File("sasrec/2.tmp"), repo_.File("sasrec/2"));
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (newest_seen.load() < 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  absl::SleepFor(absl::Milliseconds(50));
+  done = true;
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(newest_seen.load(), 2);
+  EXPECT_EQ(failures.load(), 0) << "of " << calls.load() << " calls";
+  EXPECT_GT(calls.load(), 10);
+}
+
+}  // namespace
+}  // namespace recsys::seqrec
