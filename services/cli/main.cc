@@ -6,6 +6,8 @@
 //   recsys-cli history --user=u1,u2      feature store: recent events of users
 //   recsys-cli search --table=T (--item=ID | --vector=x,y,..) [--k=10]
 //   recsys-cli checkpoint --directory=NAME
+//   recsys-cli recommend --model=NAME (--user=u1,u2 | --history=3,5,8) [--k=10]
+//   recsys-cli score --model=NAME (--user=u1 | --history=3,5,8) --candidates=1,2,3
 // Common flags: --target=host:port --timeout=5s --json, TLS: --tls --tls_ca_file
 // --tls_cert_file --tls_key_file --tls_server_name.
 // Exit codes: 0 ok, 1 RPC failure or not SERVING, 2 bad command line.
@@ -21,6 +23,7 @@
 #include "services/cli/channel.h"
 #include "services/cli/commands.h"
 #include "services/cli/feature_store_commands.h"
+#include "services/cli/seqrec_commands.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 
@@ -40,6 +43,10 @@ ABSL_FLAG(int32_t, k, 10, "search: neighbours to return.");
 ABSL_FLAG(std::string, exclude, "", "search: comma-separated item ids to leave out.");
 ABSL_FLAG(std::string, categories, "", "search: only items of these comma-separated categories.");
 ABSL_FLAG(std::string, directory, "", "checkpoint: name of the checkpoint directory.");
+ABSL_FLAG(std::string, model, "", "recommend, score: model name in the server's repository.");
+ABSL_FLAG(int64_t, model_version, 0, "recommend, score: model version (0 = the newest).");
+ABSL_FLAG(std::string, history, "", "recommend, score: a history of item ids, oldest first.");
+ABSL_FLAG(std::string, candidates, "", "score: comma-separated candidate item ids.");
 ABSL_FLAG(bool, tls, false, "Connect with TLS (implied by the other --tls_* flags).");
 ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle that signed the server certificate.");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS).");
@@ -59,7 +66,9 @@ constexpr char kUsage[] =
     "  history  feature store: recent events of --user=u1,u2 (--max_events)\n"
     "  search   feature store: nearest items in --table to --item or --vector (--k,\n"
     "           --exclude, --categories, --table_version)\n"
-    "  checkpoint  feature store: checkpoint into --directory under the server's root\n";
+    "  checkpoint  feature store: checkpoint into --directory under the server's root\n"
+    "  recommend   seqrec: top --k items of --model for --user=u1,u2 or --history=1,2,3\n"
+    "  score       seqrec: scores of --candidates for --user or --history\n";
 
 // Parses a comma-separated list; false (after naming the flag) on a bad entry.
 template <typename T>
@@ -119,6 +128,28 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
   if (command == "checkpoint") {
     if (absl::GetFlag(FLAGS_directory).empty()) return usage("checkpoint: --directory is required");
     return cli::RunCheckpoint(ctx, absl::GetFlag(FLAGS_directory));
+  }
+  if (command == "recommend" || command == "score") {
+    cli::SeqRecArgs args;
+    args.model = absl::GetFlag(FLAGS_model);
+    if (args.model.empty()) return usage(command + ": --model is required");
+    if (absl::GetFlag(FLAGS_model_version) > 0) args.version = absl::GetFlag(FLAGS_model_version);
+    args.user_ids = absl::StrSplit(absl::GetFlag(FLAGS_user), ',', absl::SkipEmpty());
+    args.k = absl::GetFlag(FLAGS_k);
+    if (!ParseList("history", absl::GetFlag(FLAGS_history), &args.history) ||
+        !ParseList("candidates", absl::GetFlag(FLAGS_candidates), &args.candidates) ||
+        !ParseList("exclude", absl::GetFlag(FLAGS_exclude), &args.exclude_item_ids) ||
+        !ParseList("categories", absl::GetFlag(FLAGS_categories), &args.include_category_ids)) {
+      return cli::kExitUsage;
+    }
+    if (args.user_ids.empty() == args.history.empty()) {
+      return usage(command + ": give exactly one of --user and --history");
+    }
+    if (command == "score") {
+      if (args.candidates.empty()) return usage("score: --candidates is required");
+      return cli::RunScore(ctx, args);
+    }
+    return cli::RunRecommend(ctx, args);
   }
   return -1;
 }

@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -173,6 +174,38 @@ TEST_F(ServerBinaryTest, CliHealthInfoAndList) {
   recsys::testing::RunResult bad = Cli({"frobnicate"});
   EXPECT_EQ(bad.exit_status, 2);
   EXPECT_THAT(bad.err, HasSubstr("unknown command 'frobnicate'"));
+}
+
+TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
+  // The tiny exports the model parity tests use, as two models of the repository.
+  namespace fs = std::filesystem;
+  for (const auto& [model, fixture] : {std::pair<const char*, const char*>{"sasrec", "sasrec-tiny"},
+                                       {"bert4rec", "bert4rec-tiny"}}) {
+    fs::create_directories(dir_.File(absl::StrCat("data/models/", model)));
+    fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
+             dir_.File(absl::StrCat("data/models/", model, "/1")), fs::copy_options::recursive);
+  }
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  {
+    std::ofstream events(dir_.File("events.jsonl"));
+    events << R"({"user_id":"alice","item_id":3,"timestamp_ms":1})" << "\n"
+           << R"({"user_id":"alice","item_id":4,"timestamp_ms":2})" << "\n";
+  }
+  recsys::testing::RunResult r = Cli({"ingest", "--file=" + dir_.File("events.jsonl")});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  r = Cli({"recommend", "--model=sasrec", "--user=alice", "--k=3"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sasrec version 1"));
+  EXPECT_THAT(r.out, HasSubstr("user alice (2 history items)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("3  item [0-9]+ +score"));
+  r = Cli({"score", "--model=bert4rec", "--history=3,4", "--candidates=5,6", "--json"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(R"("model":{"name":"bert4rec","version":"1"})"));
+  r = Cli({"recommend", "--model=nope", "--history=3"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND: model.name: no model 'nope'"));
+  recsys::testing::RunResult health = Cli({"health"});
+  EXPECT_THAT(health.out, HasSubstr("SERVING      recsys.seqrec.v1.SeqRecService"));
 }
 
 TEST_F(ServerBinaryTest, CliReportsAnUnreachableServer) {
