@@ -146,24 +146,7 @@ absl::StatusOr<std::vector<float>> Bert4Rec::Score(
                                                    " lists for ", histories.size(), " users"));
   }
   RECSYS_ASSIGN_OR_RETURN(std::vector<float> users, UserVectors(histories));
-  const int64_t d = config_.hidden;
-  std::vector<float> scores;
-  for (size_t b = 0; b < candidates.size(); ++b) {
-    for (size_t c = 0; c < candidates[b].size(); ++c) {
-      const int64_t item = candidates[b][c];
-      if (item < 1 || item > config_.num_items) {
-        return absl::InvalidArgumentError(absl::StrCat("candidates[", b, "][", c, "]: item ",
-                                                       item, " is outside 1..",
-                                                       config_.num_items));
-      }
-      const float* e = word_emb_.data() + item * d;
-      const float* u = users.data() + b * d;
-      double dot = out_bias_[item];
-      for (int64_t i = 0; i < d; ++i) dot += double{u[i]} * e[i];
-      scores.push_back(static_cast<float>(dot));
-    }
-  }
-  return scores;
+  return ScoreRows(users, config_.hidden, word_emb_, out_bias_.data(), config_.num_items, candidates);
 }
 
 }  // namespace recsys::models

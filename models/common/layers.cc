@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
 #include "services/common/status_macros.h"
@@ -55,6 +57,32 @@ void Add(std::vector<float>& x, const std::vector<float>& y) {
   for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
 }
 
+
+absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, int64_t dim,
+                                             const std::vector<float>& table, const float* bias,
+                                             int64_t num_items,
+                                             absl::Span<const std::vector<int64_t>> candidates) {
+  if (static_cast<int64_t>(candidates.size()) * dim != static_cast<int64_t>(users.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("candidates: ", candidates.size(),
+                                                   " lists for ", users.size() / dim, " users"));
+  }
+  std::vector<float> scores;
+  for (size_t b = 0; b < candidates.size(); ++b) {
+    for (size_t c = 0; c < candidates[b].size(); ++c) {
+      const int64_t row = candidates[b][c];
+      if (row < 1 || row > num_items) {
+        return absl::InvalidArgumentError(absl::StrCat("candidates[", b, "][", c, "]: item ", row,
+                                                       " is outside 1..", num_items));
+      }
+      const float* e = table.data() + row * dim;
+      const float* u = users.data() + b * dim;
+      double dot = bias != nullptr ? bias[row] : 0.0;
+      for (int64_t i = 0; i < dim; ++i) dot += double{u[i]} * e[i];
+      scores.push_back(static_cast<float>(dot));
+    }
+  }
+  return scores;
+}
 
 absl::Status Loader::Take(const std::string& name, const std::vector<int64_t>& shape,
                           std::vector<float>* out) {

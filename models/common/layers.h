@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "models/common/safetensors.h"
 #include "recsys/kernels/context.h"
 
@@ -27,6 +29,14 @@ void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t 
 
 // x += y, elementwise.
 void Add(std::vector<float>& x, const std::vector<float>& y);
+
+// users[b] . table[candidates[b][c]] (+ bias[row] when bias is set) for every candidate c of
+// every user b, concatenated user by user; candidate rows must be in 1..num_items
+// (INVALID_ARGUMENT naming "candidates[b][c]"), and candidates must hold one list per user.
+absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, int64_t dim,
+                                             const std::vector<float>& table, const float* bias,
+                                             int64_t num_items,
+                                             absl::Span<const std::vector<int64_t>> candidates);
 
 // Copies tensors of an exact shape out of a file; errors name the tensor.
 class Loader {

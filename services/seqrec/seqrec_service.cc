@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "models/common/layers.h"
 #include "recsys/kernels/topk.h"
 #include "services/common/status_macros.h"
 
@@ -212,20 +213,16 @@ absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreReques
     }
   }
   RECSYS_ASSIGN_OR_RETURN(std::vector<float> users_vectors, Vectors(p, ctx));
-  const int64_t d = model.hidden();
-  const std::vector<float>& table = model.table();
-  const float* bias = model.bias();
+  RECSYS_ASSIGN_OR_RETURN(std::vector<float> scores,
+                          models::ScoreRows(users_vectors, model.hidden(), model.table(),
+                                            model.bias(), model.num_items(), rows));
   response->mutable_model()->set_name(request.model().name());
   response->mutable_model()->set_version(p.served.version);
+  size_t at = 0;
   for (int q = 0; q < request.queries_size(); ++q) {
     v1::CandidateScores* out = response->add_results();
-    const float* u = users_vectors.data() + q * d;
-    for (int64_t row : rows[q]) {
-      const float* e = table.data() + row * d;
-      double dot = bias != nullptr ? bias[row] : 0.0;
-      for (int64_t i = 0; i < d; ++i) dot += double{u[i]} * e[i];
-      out->add_scores(static_cast<float>(dot));
-    }
+    out->mutable_scores()->Add(scores.begin() + at, scores.begin() + at + rows[q].size());
+    at += rows[q].size();
     out->set_history_length(p.lengths[q]);
     out->set_history_truncated(p.truncated[q]);
   }
