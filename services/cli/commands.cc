@@ -129,6 +129,31 @@ int RunInfo(const CommandContext& ctx) {
   return kExitOk;
 }
 
+int RunReload(const CommandContext& ctx, const std::string& model) {
+  admin::v1::ReloadModelsRequest request;
+  request.set_model(model);
+  admin::v1::ReloadModelsResponse response;
+  grpc::ClientContext call;
+  SetDeadline(ctx, &call);
+  const grpc::Status status =
+      admin::v1::AdminService::NewStub(ctx.channel)->ReloadModels(&call, request, &response);
+  if (!status.ok()) return ReportRpcError(ctx, "ReloadModels", status);
+  if (ctx.json) {
+    PrintJson(ctx, response);
+    return kExitOk;
+  }
+  bool failed = false;
+  for (const auto& m : response.models()) {
+    std::string versions;
+    for (int64_t v : m.loaded_versions()) absl::StrAppend(&versions, versions.empty() ? "" : ",", v);
+    *ctx.out << absl::StrFormat("%-10s %-20s versions %-10s %s\n", m.service(), m.model(), versions,
+                                !m.error().empty() ? "ERROR: " + m.error()
+                                                   : (m.reloaded() ? "reloaded" : "unchanged"));
+    failed = failed || !m.error().empty();
+  }
+  return failed ? kExitFailure : kExitOk;
+}
+
 int RunListServices(const CommandContext& ctx) {
   absl::StatusOr<std::vector<std::string>> names = ListServices(ctx.channel, ctx.timeout);
   if (!names.ok()) {

@@ -33,6 +33,9 @@ int RunHealth(const CommandContext& ctx, const std::string& service);
 // recsys.admin.v1 GetServerInfo.
 int RunInfo(const CommandContext& ctx);
 
+// recsys.admin.v1 ReloadModels: load new model versions now (model "" = all).
+int RunReload(const CommandContext& ctx, const std::string& model);
+
 // Service names from server reflection (like `grpcurl list`).
 int RunListServices(const CommandContext& ctx);
 

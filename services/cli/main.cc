@@ -2,6 +2,7 @@
 //   recsys-cli health [--service=NAME]   readiness of the server and each hosted service
 //   recsys-cli info                      version, devices, hosted services
 //   recsys-cli list                      gRPC services, from server reflection
+//   recsys-cli reload [--model=NAME]     load new model versions now
 //   recsys-cli ingest --file=events.jsonl  feature store: ingest JSON-lines events
 //   recsys-cli history --user=u1,u2      feature store: recent events of users
 //   recsys-cli search --table=T (--item=ID | --vector=x,y,..) [--k=10]
@@ -62,6 +63,7 @@ constexpr char kUsage[] =
     "  health   readiness of the server and each hosted service (exit 1 if any is not SERVING)\n"
     "  info     server version, devices and hosted services\n"
     "  list     gRPC services exposed, from server reflection\n"
+    "  reload   load new model versions now (--model=NAME, or all)\n"
     "  ingest   feature store: ingest events from --file (JSON lines)\n"
     "  history  feature store: recent events of --user=u1,u2 (--max_events)\n"
     "  search   feature store: nearest items in --table to --item or --vector (--k,\n"
@@ -194,6 +196,7 @@ int main(int argc, char** argv) {
   if (command == "health") return recsys::cli::RunHealth(ctx, absl::GetFlag(FLAGS_service));
   if (command == "info") return recsys::cli::RunInfo(ctx);
   if (command == "list") return recsys::cli::RunListServices(ctx);
+  if (command == "reload") return recsys::cli::RunReload(ctx, absl::GetFlag(FLAGS_model));
   if (const int code = FeatureStoreCommand(command, ctx); code >= 0) return code;
   std::cerr << "recsys-cli: unknown command '" << command << "'\n" << kUsage;
   return recsys::cli::kExitUsage;

@@ -13,4 +13,14 @@ grpc::ServerUnaryReactor* AdminService::GetServerInfo(
                     });
 }
 
+grpc::ServerUnaryReactor* AdminService::ReloadModels(
+    grpc::CallbackServerContext* call, const admin::v1::ReloadModelsRequest* request,
+    admin::v1::ReloadModelsResponse* response) {
+  return ServeUnary(call, policy_, request, response,
+                    [this](const RpcContext&, const admin::v1::ReloadModelsRequest& req,
+                           admin::v1::ReloadModelsResponse* resp) {
+                      return reload_(req.model(), resp);
+                    });
+}
+
 }  // namespace recsys

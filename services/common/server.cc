@@ -122,7 +122,25 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
     hosted_.push_back(std::move(hosted));
   }
   admin_service_ = std::make_unique<AdminService>(
-      policy, [this](admin::v1::GetServerInfoResponse* info) { FillServerInfo(info); });
+      policy, [this](admin::v1::GetServerInfoResponse* info) { FillServerInfo(info); },
+      [this](const std::string& model, admin::v1::ReloadModelsResponse* response) {
+        return ReloadModels(model, response);
+      });
+  return absl::OkStatus();
+}
+
+absl::Status Server::ReloadModels(const std::string& model,
+                                  admin::v1::ReloadModelsResponse* response) {
+  for (const auto& hosted : hosted_) {
+    if (!hosted->started.load()) continue;  // still loading: its models are not ready yet
+    for (admin::v1::ModelStatus& status : hosted->module->ReloadModels(model)) {
+      status.set_service(hosted->name);
+      *response->add_models() = std::move(status);
+    }
+  }
+  if (!model.empty() && response->models().empty()) {
+    return absl::NotFoundError(absl::StrCat("model: no hosted service serves '", model, "'"));
+  }
   return absl::OkStatus();
 }
 

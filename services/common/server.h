@@ -57,6 +57,9 @@ class Server {
   prometheus::Registry& metrics_registry() { return *metrics_registry_; }
 
  private:
+  // The admin ReloadModels RPC: every started module's ReloadModels.
+  absl::Status ReloadModels(const std::string& model, admin::v1::ReloadModelsResponse* response);
+
   struct Hosted {
     std::string name;
     std::unique_ptr<ServiceModule> module;

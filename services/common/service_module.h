@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "recsys/admin/v1/admin.pb.h"
 #include "services/common/server_options.h"
 #include "services/common/unary_call.h"
 
@@ -54,6 +55,12 @@ class ServiceModule {
 
   // Called after the server drained: no call is running any more.
   virtual void Stop() {}
+
+  // The admin ReloadModels hook: reloads the module's models named `model` (all when empty)
+  // and reports them. Modules without models return nothing.
+  virtual std::vector<admin::v1::ModelStatus> ReloadModels(const std::string& model) {
+    return {};
+  }
 };
 
 using ServiceFactory =

@@ -113,6 +113,10 @@ class SeqRecModule final : public ServiceModule {
     if (impl_) impl_->Stop();
   }
 
+  std::vector<admin::v1::ModelStatus> ReloadModels(const std::string& model) override {
+    return started_ ? impl_->ReloadModels(model) : std::vector<admin::v1::ModelStatus>{};
+  }
+
  private:
   // The gRPC service object must exist before Start(); calls reach the implementation once
   // it is built (until then the started flag answers UNAVAILABLE).

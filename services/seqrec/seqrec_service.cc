@@ -106,6 +106,20 @@ void SeqRecService::Stop() {
   for (auto& [name, manager] : models_) manager->Stop();
 }
 
+std::vector<admin::v1::ModelStatus> SeqRecService::ReloadModels(const std::string& model) {
+  std::vector<admin::v1::ModelStatus> out;
+  for (auto& [name, manager] : models_) {
+    if (!model.empty() && model != name) continue;
+    admin::v1::ModelStatus& status = out.emplace_back();
+    status.set_model(name);
+    absl::StatusOr<bool> reloaded = manager->Reload();
+    status.set_reloaded(reloaded.ok() && *reloaded);
+    if (!reloaded.ok()) status.set_error(std::string(reloaded.status().message()));
+    for (int64_t v : manager->loaded_versions()) status.add_loaded_versions(v);
+  }
+  return out;
+}
+
 absl::StatusOr<SeqRecService::Prepared> SeqRecService::Prepare(
     const common::v1::ModelSpec& spec, const std::vector<const common::v1::UserRef*>& users,
     const char* field) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "recsys/admin/v1/admin.pb.h"
 #include "recsys/seqrec/v1/seqrec.grpc.pb.h"
 #include "recsys/store/feature_store.h"
 #include "services/common/batcher.h"
@@ -56,6 +57,9 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
 
   // Stops the batcher (queued calls get UNAVAILABLE) and the version watchers.
   void Stop();
+
+  // Reloads the models named `model` (all when empty) now; see ReloadModels in admin.proto.
+  std::vector<admin::v1::ModelStatus> ReloadModels(const std::string& model);
 
   // One request to the batcher: the histories of one call on one model version.
   struct VectorsRequest {

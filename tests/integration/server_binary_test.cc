@@ -206,6 +206,18 @@ TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND: model.name: no model 'nope'"));
   recsys::testing::RunResult health = Cli({"health"});
   EXPECT_THAT(health.out, HasSubstr("SERVING      recsys.seqrec.v1.SeqRecService"));
+
+  // A new version, then the admin reload instead of waiting for the repository poll.
+  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/sasrec-tiny-post-ln/1"),
+           dir_.File("data/models/sasrec/2"), fs::copy_options::recursive);
+  r = Cli({"reload", "--model=sasrec"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("seqrec +sasrec +versions 1,2 +reloaded"));
+  r = Cli({"recommend", "--model=sasrec", "--history=3", "--k=1"});
+  EXPECT_THAT(r.out, HasSubstr("sasrec version 2"));
+  r = Cli({"reload", "--model=nope"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
 }
 
 TEST_F(ServerBinaryTest, CliReportsAnUnreachableServer) {
