@@ -24,6 +24,7 @@
 #include "services/cli/channel.h"
 #include "services/cli/commands.h"
 #include "services/cli/feature_store_commands.h"
+#include "services/cli/bench_command.h"
 #include "services/cli/seqrec_commands.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -48,6 +49,9 @@ ABSL_FLAG(std::string, model, "", "recommend, score: model name in the server's 
 ABSL_FLAG(int64_t, model_version, 0, "recommend, score: model version (0 = the newest).");
 ABSL_FLAG(std::string, history, "", "recommend, score: a history of item ids, oldest first.");
 ABSL_FLAG(std::string, candidates, "", "score: comma-separated candidate item ids.");
+ABSL_FLAG(std::string, rpc, "score", "bench: score or recommend.");
+ABSL_FLAG(int32_t, concurrency, 8, "bench: concurrent callers.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long each load runs.");
 ABSL_FLAG(bool, tls, false, "Connect with TLS (implied by the other --tls_* flags).");
 ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle that signed the server certificate.");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS).");
@@ -70,7 +74,9 @@ constexpr char kUsage[] =
     "           --exclude, --categories, --table_version)\n"
     "  checkpoint  feature store: checkpoint into --directory under the server's root\n"
     "  recommend   seqrec: top --k items of --model for --user=u1,u2 or --history=1,2,3\n"
-    "  score       seqrec: scores of --candidates for --user or --history\n";
+    "  score       seqrec: scores of --candidates for --user or --history\n"
+    "  bench       seqrec load: --rpc=score|recommend at --concurrency for --duration, then\n"
+    "              a no-op RPC the same way (same --model, --user/--history, --candidates, --k)\n";
 
 // Parses a comma-separated list; false (after naming the flag) on a bad entry.
 template <typename T>
@@ -131,7 +137,7 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
     if (absl::GetFlag(FLAGS_directory).empty()) return usage("checkpoint: --directory is required");
     return cli::RunCheckpoint(ctx, absl::GetFlag(FLAGS_directory));
   }
-  if (command == "recommend" || command == "score") {
+  if (command == "recommend" || command == "score" || command == "bench") {
     cli::SeqRecArgs args;
     args.model = absl::GetFlag(FLAGS_model);
     if (args.model.empty()) return usage(command + ": --model is required");
@@ -146,6 +152,23 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
     }
     if (args.user_ids.empty() == args.history.empty()) {
       return usage(command + ": give exactly one of --user and --history");
+    }
+    if (command == "bench") {
+      cli::BenchArgs bench;
+      bench.rpc = absl::GetFlag(FLAGS_rpc);
+      bench.concurrency = absl::GetFlag(FLAGS_concurrency);
+      bench.duration = absl::GetFlag(FLAGS_duration);
+      bench.seqrec = args;
+      if (bench.rpc != "score" && bench.rpc != "recommend") {
+        return usage("--rpc: must be score or recommend");
+      }
+      if (bench.concurrency < 1 || bench.duration <= absl::ZeroDuration()) {
+        return usage("bench: --concurrency must be >= 1 and --duration > 0");
+      }
+      if (bench.rpc == "score" && args.candidates.empty()) {
+        return usage("bench --rpc=score: --candidates is required");
+      }
+      return cli::RunBench(ctx, bench);
     }
     if (command == "score") {
       if (args.candidates.empty()) return usage("score: --candidates is required");

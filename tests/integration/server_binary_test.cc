@@ -215,6 +215,12 @@ TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("seqrec +sasrec +versions 1,2 +reloaded"));
   r = Cli({"recommend", "--model=sasrec", "--history=3", "--k=1"});
   EXPECT_THAT(r.out, HasSubstr("sasrec version 2"));
+  r = Cli({"bench", "--model=sasrec", "--history=3,4", "--candidates=5,6", "--duration=300ms",
+           "--concurrency=2"});
+  EXPECT_EQ(r.exit_status, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("score sasrec +[0-9]+ calls/s +p50"));
+  EXPECT_THAT(r.out, HasSubstr("no-op (health Check)"));
+  EXPECT_THAT(r.out, HasSubstr("0 errors"));
   r = Cli({"reload", "--model=nope"});
   EXPECT_EQ(r.exit_status, 1);
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
