@@ -7,7 +7,6 @@
 #include "models/common/layers.h"
 #include "models/common/model_config.h"
 #include "models/common/safetensors.h"
-#include "recsys/kernels/attention.h"
 #include "recsys/kernels/elementwise.h"
 #include "services/common/status_macros.h"
 
@@ -68,22 +67,12 @@ absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& dire
 absl::Status Bert4Rec::RunLayer(const Layer& l, int64_t batch, const std::vector<uint8_t>& valid,
                                 std::vector<float>& x) const {
   const int64_t d = config_.hidden, rows = batch * config_.max_len;
-  std::vector<float> q, k, v, attn(static_cast<size_t>(rows * d)), projected, h1, h2;
+  std::vector<float> q, k, v, attn, projected, h1, h2;
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.q_w, l.q_b, d, q));
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.k_w, l.k_b, d, k));
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.v_w, l.v_b, d, v));
-  kernels::AttentionParams p;
-  p.q = q.data();
-  p.k = k.data();
-  p.v = v.data();
-  p.out = attn.data();
-  p.batch = batch;
-  p.q_len = p.kv_len = config_.max_len;
-  p.num_heads = p.num_kv_heads = config_.heads;
-  p.head_dim = d / config_.heads;
-  p.mask = kernels::AttentionMask::kBidirectional;
-  p.key_valid = valid.data();
-  RECSYS_RETURN_IF_ERROR(kernels::Attention(device_, p));
+  RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, config_.max_len, config_.heads, d,
+                                       kernels::AttentionMask::kBidirectional, valid, attn));
   RECSYS_RETURN_IF_ERROR(Linear(device_, attn, rows, d, l.out_w, l.out_b, d, projected));
   Add(projected, x);
   RECSYS_RETURN_IF_ERROR(Norm(device_, projected, rows, d, l.attn_ln_w, l.attn_ln_b, config_.eps, x));

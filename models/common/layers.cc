@@ -58,6 +58,26 @@ void Add(std::vector<float>& x, const std::vector<float>& y) {
 }
 
 
+absl::Status SelfAttention(const kernels::Device& device, const std::vector<float>& q,
+                           const std::vector<float>& k, const std::vector<float>& v,
+                           int64_t batch, int64_t len, int64_t heads, int64_t hidden,
+                           kernels::AttentionMask mask, const std::vector<uint8_t>& valid,
+                           std::vector<float>& out) {
+  out.resize(static_cast<size_t>(batch * len * hidden));
+  kernels::AttentionParams p;
+  p.q = q.data();
+  p.k = k.data();
+  p.v = v.data();
+  p.out = out.data();
+  p.batch = batch;
+  p.q_len = p.kv_len = len;
+  p.num_heads = p.num_kv_heads = heads;
+  p.head_dim = hidden / heads;
+  p.mask = mask;
+  p.key_valid = valid.data();
+  return kernels::Attention(device, p);
+}
+
 absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, int64_t dim,
                                              const std::vector<float>& table, const float* bias,
                                              int64_t num_items,

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "models/common/safetensors.h"
+#include "recsys/kernels/attention.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::models {
@@ -23,6 +24,14 @@ absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, 
 absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
                   int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
                   float eps, std::vector<float>& y);
+
+// Multi-head self-attention over [batch, len, heads * head_dim] (q, k, v as the Linear
+// layers produce them) with the key-padding mask `valid` [batch * len]; out is resized.
+absl::Status SelfAttention(const kernels::Device& device, const std::vector<float>& q,
+                           const std::vector<float>& k, const std::vector<float>& v,
+                           int64_t batch, int64_t len, int64_t heads, int64_t hidden,
+                           kernels::AttentionMask mask, const std::vector<uint8_t>& valid,
+                           std::vector<float>& out);
 
 // Zeroes the rows r of x (cols wide) whose valid[r] is 0.
 void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols);

@@ -8,7 +8,6 @@
 #include "models/common/layers.h"
 #include "models/common/model_config.h"
 #include "models/common/safetensors.h"
-#include "recsys/kernels/attention.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
 #include "services/common/status_macros.h"
@@ -51,24 +50,18 @@ absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& director
   const int64_t d = c.hidden;
   RECSYS_RETURN_IF_ERROR(load.Take("item_emb.weight", {c.num_items + 1, d}, &model->item_emb_));
   RECSYS_RETURN_IF_ERROR(load.Take("pos_emb.weight", {c.max_len, d}, &model->pos_emb_));
-  RECSYS_RETURN_IF_ERROR(load.Take("final_ln.weight", {d}, &model->final_ln_w_));
-  RECSYS_RETURN_IF_ERROR(load.Take("final_ln.bias", {d}, &model->final_ln_b_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("final_ln", d, 0, &model->final_ln_w_, &model->final_ln_b_));
   model->blocks_.resize(static_cast<size_t>(c.blocks));
   for (int64_t i = 0; i < c.blocks; ++i) {
     Block& b = model->blocks_[i];
     const std::string at = absl::StrCat("blocks.", i, ".");
-    const std::pair<const char*, std::pair<std::vector<float>*, std::vector<float>*>> parts[] = {
-        {"attn_ln", {&b.attn_ln_w, &b.attn_ln_b}}, {"q", {&b.q_w, &b.q_b}},
-        {"k", {&b.k_w, &b.k_b}},                   {"v", {&b.v_w, &b.v_b}},
-        {"ffn_ln", {&b.ffn_ln_w, &b.ffn_ln_b}},    {"ffn1", {&b.ffn1_w, &b.ffn1_b}},
-        {"ffn2", {&b.ffn2_w, &b.ffn2_b}}};
-    for (const auto& [name, tensors] : parts) {
-      const bool norm = std::string(name).find("ln") != std::string::npos;
-      RECSYS_RETURN_IF_ERROR(load.Take(absl::StrCat(at, name, ".weight"),
-                                       norm ? std::vector<int64_t>{d} : std::vector<int64_t>{d, d},
-                                       tensors.first));
-      RECSYS_RETURN_IF_ERROR(load.Take(absl::StrCat(at, name, ".bias"), {d}, tensors.second));
-    }
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "attn_ln", d, 0, &b.attn_ln_w, &b.attn_ln_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "q", d, d, &b.q_w, &b.q_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "k", d, d, &b.k_w, &b.k_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "v", d, d, &b.v_w, &b.v_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "ffn_ln", d, 0, &b.ffn_ln_w, &b.ffn_ln_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "ffn1", d, d, &b.ffn1_w, &b.ffn1_b));
+    RECSYS_RETURN_IF_ERROR(load.TakeLinear(at + "ffn2", d, d, &b.ffn2_w, &b.ffn2_b));
   }
   return model;
 }
@@ -76,7 +69,7 @@ absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& director
 absl::Status SasRec::RunBlock(const Block& b, int64_t batch, const std::vector<uint8_t>& valid,
                               std::vector<float>& x) const {
   const int64_t d = config_.hidden, rows = batch * config_.max_len;
-  std::vector<float> normed, q, k, v, attn(static_cast<size_t>(rows * d)), f, h1, h2;
+  std::vector<float> normed, q, k, v, attn, f, h1, h2;
   // Which input the queries and the keys/values come from, per layout.
   const bool original = config_.layout == "original", pre = config_.layout == "pre_ln";
   if (original || pre) RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.attn_ln_w,
@@ -86,18 +79,8 @@ absl::Status SasRec::RunBlock(const Block& b, int64_t batch, const std::vector<u
   RECSYS_RETURN_IF_ERROR(Linear(device_, q_in, rows, d, b.q_w, b.q_b, d, q));
   RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.k_w, b.k_b, d, k));
   RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.v_w, b.v_b, d, v));
-  kernels::AttentionParams p;
-  p.q = q.data();
-  p.k = k.data();
-  p.v = v.data();
-  p.out = attn.data();
-  p.batch = batch;
-  p.q_len = p.kv_len = config_.max_len;
-  p.num_heads = p.num_kv_heads = config_.heads;
-  p.head_dim = d / config_.heads;
-  p.mask = kernels::AttentionMask::kCausal;
-  p.key_valid = valid.data();
-  RECSYS_RETURN_IF_ERROR(kernels::Attention(device_, p));
+  RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, config_.max_len, config_.heads, d,
+                                       kernels::AttentionMask::kCausal, valid, attn));
   MaskRows(attn, valid, d);  // the query mask
   auto ffn = [&](const std::vector<float>& in, std::vector<float>& out) -> absl::Status {
     RECSYS_RETURN_IF_ERROR(Linear(device_, in, rows, d, b.ffn1_w, b.ffn1_b, d, h1));

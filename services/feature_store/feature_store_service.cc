@@ -74,7 +74,6 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadEmbeddingsR
       RECSYS_ASSIGN_OR_RETURN(upload_, store_->BeginEmbeddingUpload(spec_));
     }
     if (request_.item_ids_size() == 0 && request_.values_size() == 0) return absl::OkStatus();
-    rows_ += request_.item_ids_size();
     return upload_->Append(request_.item_ids(), request_.values());
   }
 
@@ -93,7 +92,6 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadEmbeddingsR
   v1::UploadEmbeddingsRequest request_;
   store::TableSpec spec_;
   std::unique_ptr<store::EmbeddingUpload> upload_;
-  int64_t rows_ = 0;
   bool committed_ = false;
 };
 
