@@ -124,8 +124,9 @@ class SASRec(nn.Module):
         h = self.forward(seq)
         valid = pos != 0
         if kind == "ce":
-            logits = h @ self.item_emb.weight.T
-            return F.cross_entropy(logits[valid], pos[valid])
+            # Only non-padded positions: short histories leave most of max_len as padding.
+            logits = h[valid] @ self.item_emb.weight.T
+            return F.cross_entropy(logits, pos[valid])
         pos_logits = (h * self.item_emb(pos)).sum(-1)
         neg_logits = (h * self.item_emb(neg)).sum(-1)
         loss = F.binary_cross_entropy_with_logits(pos_logits[valid], torch.ones_like(pos_logits[valid]))

@@ -9,6 +9,7 @@ metric-vs-epoch curve), then test metrics for each protocol, and writes them int
 exported config as "metrics"."""
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -93,6 +94,8 @@ def train(args, data, log=print):
     model = build(args, data.num_items)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98))
     curve = []
+    best = None  # (valid NDCG@10, epoch, state) when --keep_best
+    run_started = time.time()
     for epoch in range(1, args.epochs + 1):
         model.train()
         started = time.time()
@@ -114,13 +117,23 @@ def train(args, data, log=print):
             optimizer.step()
             total += float(loss)
             steps += 1
-        if epoch % args.eval_every == 0 or epoch == args.epochs:
+        out_of_time = (args.time_budget_min > 0 and
+                       time.time() - run_started > 60 * args.time_budget_min)
+        if epoch % args.eval_every == 0 or epoch == args.epochs or out_of_time:
             m = seqeval.evaluate(model, split, args.protocol, target="valid",
                                  max_users=args.eval_users, popularity=popularity)
             curve.append({"epoch": epoch, "loss": total / max(steps, 1), "valid": m})
             log(f"epoch {epoch} loss {total / max(steps, 1):.4f} "
                 f"({time.time() - started:.1f} s) valid[{args.protocol}] "
                 f"{seqeval.format_metrics(m)}")
+            if args.keep_best and (best is None or m["NDCG@10"] > best[0]):
+                best = (m["NDCG@10"], epoch, copy.deepcopy(model.state_dict()))
+        if out_of_time:
+            log(f"stopping after epoch {epoch}: time budget of {args.time_budget_min} min spent")
+            break
+    if best is not None:
+        model.load_state_dict(best[2])
+        log(f"restored the best validation checkpoint: epoch {best[1]}")
     results = {}
     for protocol in seqeval.PROTOCOLS:
         results[protocol] = seqeval.evaluate(model, split, protocol, target="test",
@@ -155,6 +168,10 @@ def parser():
     p.add_argument("--eval_every", type=int, default=5)
     p.add_argument("--eval_users", type=int, default=10000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--time_budget_min", type=float, default=0,
+                   help="stop after the epoch that passes this many minutes (0 = no limit)")
+    p.add_argument("--keep_best", action="store_true",
+                   help="test the checkpoint with the best validation NDCG@10")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     return p
 
