@@ -1,7 +1,9 @@
 #include "recsys/kernels/gemm.h"
 
 #include <cblas.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -19,10 +21,9 @@ using internal::CheckNonNegative;
 using internal::CheckPointer;
 using internal::Invalid;
 
-// OpenBLAS runs an sgemm with m*n*k <= 65536 * GEMM_MULTITHREAD_THRESHOLD (4 by default) on
-// the calling thread. Only batches of entries that small are spread over OpenMP threads:
-// larger entries use OpenBLAS's own thread pool, and running both pools at once
-// oversubscribes the cores.
+// OpenBLAS runs on its caller's thread (cpu/blas_threads.cc). Batches of entries up to this
+// much work are spread over the OpenMP team entry by entry; a larger single GEMM is split
+// into row (or column) panels over the team instead.
 constexpr int64_t kSmallGemmWork = int64_t{1} << 18;
 
 // Leading dimensions with the "0 = dense" defaults applied, as checked.
@@ -93,19 +94,44 @@ void ScaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
   }
 }
 
+void Sgemm(const GemmParams& p, int64_t m, int64_t n, const float* a, const float* b, float* c,
+           const Layout& l) {
+  cblas_sgemm(CblasRowMajor, p.transpose_a ? CblasTrans : CblasNoTrans,
+              p.transpose_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
+              static_cast<blasint>(n), static_cast<blasint>(p.k), p.alpha, a,
+              static_cast<blasint>(l.lda), b, static_cast<blasint>(l.ldb), p.beta, c,
+              static_cast<blasint>(l.ldc));
+}
+
 // One checked GEMM. cblas rejects zero sizes (and a k == 0 product must still apply beta),
-// so those are handled here.
+// so those are handled here. Outside a parallel region, a large product is split into
+// panels of C, one per OpenMP thread: rows when m is the larger side, else columns.
 void RunGemm(const GemmParams& p, const float* a, const float* b, float* c, const Layout& l) {
   if (p.m == 0 || p.n == 0) return;
   if (p.k == 0) {
     ScaleC(p.m, p.n, p.beta, c, l.ldc);
     return;
   }
-  cblas_sgemm(CblasRowMajor, p.transpose_a ? CblasTrans : CblasNoTrans,
-              p.transpose_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(p.m),
-              static_cast<blasint>(p.n), static_cast<blasint>(p.k), p.alpha, a,
-              static_cast<blasint>(l.lda), b, static_cast<blasint>(l.ldb), p.beta, c,
-              static_cast<blasint>(l.ldc));
+  const double work = static_cast<double>(p.m) * static_cast<double>(p.n) *
+                      static_cast<double>(p.k);
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const bool by_rows = p.m >= p.n;
+  const int64_t side = by_rows ? p.m : p.n;
+  const int64_t panels = std::min<int64_t>(threads, side);
+  if (panels < 2 || work <= kSmallGemmWork) {
+    Sgemm(p, p.m, p.n, a, b, c, l);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(static_cast<int>(panels))
+  for (int64_t t = 0; t < panels; ++t) {
+    const int64_t begin = side * t / panels, end = side * (t + 1) / panels;
+    if (by_rows) {  // rows [begin, end) of op(A) and C
+      Sgemm(p, end - begin, p.n, p.transpose_a ? a + begin : a + begin * l.lda, b,
+            c + begin * l.ldc, l);
+    } else {  // columns [begin, end) of op(B) and C
+      Sgemm(p, p.m, end - begin, a, p.transpose_b ? b + begin * l.ldb : b + begin, c + begin, l);
+    }
+  }
 }
 
 // p + offset, leaving a null pointer (allowed for an empty operand) null rather than

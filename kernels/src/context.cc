@@ -9,7 +9,10 @@ namespace recsys::kernels {
 Device DefaultDevice() { return CudaDeviceCount() > 0 ? Device::Cuda(0) : Device::Cpu(); }
 
 absl::Status CheckDevice(const Device& device) {
-  if (device.backend == Backend::kCpu) return absl::OkStatus();
+  if (device.backend == Backend::kCpu) {
+    UseOneThreadPool();
+    return absl::OkStatus();
+  }
   if (!CudaBuilt()) {
     return absl::FailedPreconditionError(
         "CUDA device requested but the kernels were built without CUDA (RECSYS_CUDA=OFF or no "

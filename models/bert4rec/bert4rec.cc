@@ -65,23 +65,32 @@ absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& dire
 }
 
 absl::Status Bert4Rec::RunLayer(const Layer& l, int64_t batch, const std::vector<uint8_t>& valid,
+                                const std::vector<int64_t>* query_rows,
                                 std::vector<float>& x) const {
-  const int64_t d = config_.hidden, rows = batch * config_.max_len;
+  const int64_t d = config_.hidden, len = config_.max_len, rows = batch * len;
+  // Keys and values span every position; with query_rows only those rows (one per sequence,
+  // the [MASK] slot) go on past them, and x becomes [batch, d].
+  const int64_t q_rows = query_rows == nullptr ? rows : batch;
   std::vector<float> q, k, v, attn, projected, h1, h2;
-  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.q_w, l.q_b, d, q));
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.k_w, l.k_b, d, k));
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.v_w, l.v_b, d, v));
-  RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, config_.max_len, config_.heads, d,
-                                       kernels::AttentionMask::kBidirectional, valid, attn));
-  RECSYS_RETURN_IF_ERROR(Linear(device_, attn, rows, d, l.out_w, l.out_b, d, projected));
+  if (query_rows != nullptr) x = GatherRows(x, d, *query_rows);
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, q_rows, d, l.q_w, l.q_b, d, q));
+  RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, q_rows / batch, len,
+                                       config_.heads, d, kernels::AttentionMask::kBidirectional,
+                                       valid, attn));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, attn, q_rows, d, l.out_w, l.out_b, d, projected));
   Add(projected, x);
-  RECSYS_RETURN_IF_ERROR(Norm(device_, projected, rows, d, l.attn_ln_w, l.attn_ln_b, config_.eps, x));
-  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.ffn1_w, l.ffn1_b, config_.intermediate, h1));
+  RECSYS_RETURN_IF_ERROR(
+      Norm(device_, projected, q_rows, d, l.attn_ln_w, l.attn_ln_b, config_.eps, x));
+  RECSYS_RETURN_IF_ERROR(
+      Linear(device_, x, q_rows, d, l.ffn1_w, l.ffn1_b, config_.intermediate, h1));
   RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kGeluErf, h1.data(),
                                            h1.data(), static_cast<int64_t>(h1.size())));
-  RECSYS_RETURN_IF_ERROR(Linear(device_, h1, rows, config_.intermediate, l.ffn2_w, l.ffn2_b, d, h2));
+  RECSYS_RETURN_IF_ERROR(
+      Linear(device_, h1, q_rows, config_.intermediate, l.ffn2_w, l.ffn2_b, d, h2));
   Add(h2, x);
-  return Norm(device_, h2, rows, d, l.ffn_ln_w, l.ffn_ln_b, config_.eps, x);
+  return Norm(device_, h2, q_rows, d, l.ffn_ln_w, l.ffn_ln_b, config_.eps, x);
 }
 
 absl::StatusOr<std::vector<float>> Bert4Rec::UserVectors(
@@ -115,12 +124,16 @@ absl::StatusOr<std::vector<float>> Bert4Rec::UserVectors(
     for (int64_t i = 0; i < d; ++i) row[i] = w[i] + type_emb_[i] + p[i];
   }
   RECSYS_RETURN_IF_ERROR(Norm(device_, x, batch * len, d, emb_ln_w_, emb_ln_b_, config_.eps, x));
-  for (const Layer& layer : layers_) RECSYS_RETURN_IF_ERROR(RunLayer(layer, batch, valid, x));
-  std::vector<float> at_mask(static_cast<size_t>(batch * d)), head, out;
-  for (int64_t b = 0; b < batch; ++b) {
-    std::copy_n(x.data() + (b * len + mask_slot[b]) * d, d, at_mask.data() + b * d);
+  // Only the [MASK] slot is read: the last layer computes its queries alone.
+  std::vector<int64_t> mask_rows(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) mask_rows[b] = b * len + mask_slot[b];
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const bool last = i + 1 == layers_.size();
+    RECSYS_RETURN_IF_ERROR(RunLayer(layers_[i], batch, valid, last ? &mask_rows : nullptr, x));
   }
-  RECSYS_RETURN_IF_ERROR(Linear(device_, at_mask, batch, d, head_w_, head_b_, d, head));
+  if (layers_.empty()) x = GatherRows(x, d, mask_rows);
+  std::vector<float> head, out;
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, batch, d, head_w_, head_b_, d, head));
   RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kGeluErf, head.data(),
                                            head.data(), static_cast<int64_t>(head.size())));
   RECSYS_RETURN_IF_ERROR(Norm(device_, head, batch, d, head_ln_w_, head_ln_b_, config_.eps, out));

@@ -54,8 +54,10 @@ class Bert4Rec {
     std::vector<float> ffn1_w, ffn1_b, ffn2_w, ffn2_b, ffn_ln_w, ffn_ln_b;
   };
 
+  // One layer over x [batch * max_len, hidden]; with query_rows, only those rows (one per
+  // sequence) are computed past the keys and values, and x becomes [batch, hidden].
   absl::Status RunLayer(const Layer& layer, int64_t batch, const std::vector<uint8_t>& valid,
-                        std::vector<float>& x) const;
+                        const std::vector<int64_t>* query_rows, std::vector<float>& x) const;
 
   Bert4RecConfig config_;
   kernels::Device device_ = kernels::Device::Cpu();

@@ -60,23 +60,41 @@ void Add(std::vector<float>& x, const std::vector<float>& y) {
 
 absl::Status SelfAttention(const kernels::Device& device, const std::vector<float>& q,
                            const std::vector<float>& k, const std::vector<float>& v,
-                           int64_t batch, int64_t len, int64_t heads, int64_t hidden,
-                           kernels::AttentionMask mask, const std::vector<uint8_t>& valid,
-                           std::vector<float>& out) {
-  out.resize(static_cast<size_t>(batch * len * hidden));
+                           int64_t batch, int64_t q_len, int64_t len, int64_t heads,
+                           int64_t hidden, kernels::AttentionMask mask,
+                           const std::vector<uint8_t>& valid, std::vector<float>& out) {
+  out.resize(static_cast<size_t>(batch * q_len * hidden));
   kernels::AttentionParams p;
   p.q = q.data();
   p.k = k.data();
   p.v = v.data();
   p.out = out.data();
   p.batch = batch;
-  p.q_len = p.kv_len = len;
+  p.q_len = q_len;
+  p.kv_len = len;
   p.num_heads = p.num_kv_heads = heads;
   p.head_dim = hidden / heads;
   p.mask = mask;
   p.key_valid = valid.data();
   return kernels::Attention(device, p);
 }
+
+namespace {
+
+// a . b in float with eight independent partial sums: the compiler keeps them in one vector
+// register (a single running sum is a serial chain it may not reorder).
+float Dot(const float* a, const float* b, int64_t n) {
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; ++j) part[j] += a[i + j] * b[i + j];
+  }
+  float sum = ((part[0] + part[4]) + (part[1] + part[5])) + ((part[2] + part[6]) + (part[3] + part[7]));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, int64_t dim,
                                              const std::vector<float>& table, const float* bias,
@@ -87,6 +105,9 @@ absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, in
                                                    " lists for ", users.size() / dim, " users"));
   }
   std::vector<float> scores;
+  size_t total = 0;
+  for (const auto& list : candidates) total += list.size();
+  scores.reserve(total);
   for (size_t b = 0; b < candidates.size(); ++b) {
     for (size_t c = 0; c < candidates[b].size(); ++c) {
       const int64_t row = candidates[b][c];
@@ -94,11 +115,8 @@ absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, in
         return absl::InvalidArgumentError(absl::StrCat("candidates[", b, "][", c, "]: item ", row,
                                                        " is outside 1..", num_items));
       }
-      const float* e = table.data() + row * dim;
-      const float* u = users.data() + b * dim;
-      double dot = bias != nullptr ? bias[row] : 0.0;
-      for (int64_t i = 0; i < dim; ++i) dot += double{u[i]} * e[i];
-      scores.push_back(static_cast<float>(dot));
+      const float dot = Dot(users.data() + b * dim, table.data() + row * dim, dim);
+      scores.push_back(bias != nullptr ? dot + bias[row] : dot);
     }
   }
   return scores;

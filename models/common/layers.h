@@ -2,6 +2,7 @@
 // library, row masking, elementwise adds, and reading named tensors out of a TensorFile.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,13 +26,25 @@ absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, in
                   int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
                   float eps, std::vector<float>& y);
 
-// Multi-head self-attention over [batch, len, heads * head_dim] (q, k, v as the Linear
-// layers produce them) with the key-padding mask `valid` [batch * len]; out is resized.
+// Multi-head self-attention of q [batch, q_len, heads * head_dim] over k, v [batch, len, ...]
+// (as the Linear layers produce them) with the key-padding mask `valid` [batch * len]; out
+// [batch, q_len, hidden] is resized. q_len < len: the queries of a subset of the positions
+// (one per sequence in the last block, where only one position's output is read).
 absl::Status SelfAttention(const kernels::Device& device, const std::vector<float>& q,
                            const std::vector<float>& k, const std::vector<float>& v,
-                           int64_t batch, int64_t len, int64_t heads, int64_t hidden,
-                           kernels::AttentionMask mask, const std::vector<uint8_t>& valid,
-                           std::vector<float>& out);
+                           int64_t batch, int64_t q_len, int64_t len, int64_t heads,
+                           int64_t hidden, kernels::AttentionMask mask,
+                           const std::vector<uint8_t>& valid, std::vector<float>& out);
+
+// The rows `rows` of x (cols wide), in that order.
+template <typename T>
+std::vector<T> GatherRows(const std::vector<T>& x, int64_t cols, const std::vector<int64_t>& rows) {
+  std::vector<T> out(rows.size() * static_cast<size_t>(cols));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::copy_n(x.begin() + rows[i] * cols, cols, out.begin() + static_cast<int64_t>(i) * cols);
+  }
+  return out;
+}
 
 // Zeroes the rows r of x (cols wide) whose valid[r] is 0.
 void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols);

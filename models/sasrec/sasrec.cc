@@ -67,46 +67,63 @@ absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& director
 }
 
 absl::Status SasRec::RunBlock(const Block& b, int64_t batch, const std::vector<uint8_t>& valid,
+                              const std::vector<int64_t>* query_rows,
                               std::vector<float>& x) const {
-  const int64_t d = config_.hidden, rows = batch * config_.max_len;
-  std::vector<float> normed, q, k, v, attn, f, h1, h2;
+  const int64_t d = config_.hidden, len = config_.max_len, rows = batch * len;
+  // Keys and values always span every position; queries (and everything after attention)
+  // only the query rows when given: one per sequence, rows [batch, d] on return.
+  const bool all = query_rows == nullptr;
+  const int64_t q_rows = all ? rows : batch;
+  const std::vector<uint8_t> q_valid = all ? valid : GatherRows(valid, 1, *query_rows);
+  std::vector<float> normed_all, normed, xq, q, k, v, attn, f, h1, h2;
   // Which input the queries and the keys/values come from, per layout.
   const bool original = config_.layout == "original", pre = config_.layout == "pre_ln";
-  if (original || pre) RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.attn_ln_w,
-                                                   b.attn_ln_b, config_.eps, normed));
-  const std::vector<float>& q_in = (original || pre) ? normed : x;
-  const std::vector<float>& kv_in = pre ? normed : x;
-  RECSYS_RETURN_IF_ERROR(Linear(device_, q_in, rows, d, b.q_w, b.q_b, d, q));
+  if (pre) RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.attn_ln_w, b.attn_ln_b,
+                                       config_.eps, normed_all));
+  const std::vector<float>& kv_in = pre ? normed_all : x;
   RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.k_w, b.k_b, d, k));
   RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.v_w, b.v_b, d, v));
-  RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, config_.max_len, config_.heads, d,
-                                       kernels::AttentionMask::kCausal, valid, attn));
-  MaskRows(attn, valid, d);  // the query mask
+  xq = all ? std::move(x) : GatherRows(x, d, *query_rows);
+  if (original) {
+    RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.attn_ln_w, b.attn_ln_b, config_.eps,
+                                normed));
+  } else if (pre) {
+    normed = all ? std::move(normed_all) : GatherRows(normed_all, d, *query_rows);
+  }
+  RECSYS_RETURN_IF_ERROR(
+      Linear(device_, (original || pre) ? normed : xq, q_rows, d, b.q_w, b.q_b, d, q));
+  // One query per sequence sees every key, as the last position does under the causal mask.
+  RECSYS_RETURN_IF_ERROR(SelfAttention(
+      device_, q, k, v, batch, all ? len : 1, len, config_.heads, d,
+      all ? kernels::AttentionMask::kCausal : kernels::AttentionMask::kBidirectional, valid,
+      attn));
+  MaskRows(attn, q_valid, d);  // the query mask
   auto ffn = [&](const std::vector<float>& in, std::vector<float>& out) -> absl::Status {
-    RECSYS_RETURN_IF_ERROR(Linear(device_, in, rows, d, b.ffn1_w, b.ffn1_b, d, h1));
+    RECSYS_RETURN_IF_ERROR(Linear(device_, in, q_rows, d, b.ffn1_w, b.ffn1_b, d, h1));
     RECSYS_RETURN_IF_ERROR(
-        kernels::Activate(device_, kernels::Activation::kRelu, h1.data(), h1.data(), rows * d));
-    return Linear(device_, h1, rows, d, b.ffn2_w, b.ffn2_b, d, out);
+        kernels::Activate(device_, kernels::Activation::kRelu, h1.data(), h1.data(), q_rows * d));
+    return Linear(device_, h1, q_rows, d, b.ffn2_w, b.ffn2_b, d, out);
   };
   if (original) {  // x = attn + LN(x); f = LN(x); x = FFN(f) + f
     Add(attn, normed);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, q_rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
     RECSYS_RETURN_IF_ERROR(ffn(f, h2));
     Add(h2, f);
     x = std::move(h2);
   } else if (pre) {  // x += attn; x += FFN(LN(x))
-    Add(x, attn);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
+    Add(xq, attn);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
     RECSYS_RETURN_IF_ERROR(ffn(f, h2));
-    Add(x, h2);
+    Add(xq, h2);
+    x = std::move(xq);
   } else {  // x = LN(x + attn); x = LN(x + FFN(x))
-    Add(attn, x);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, rows, d, b.attn_ln_w, b.attn_ln_b, config_.eps, x));
-    RECSYS_RETURN_IF_ERROR(ffn(x, h2));
-    Add(h2, x);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, h2, rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, x));
+    Add(attn, xq);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, q_rows, d, b.attn_ln_w, b.attn_ln_b, config_.eps, xq));
+    RECSYS_RETURN_IF_ERROR(ffn(xq, h2));
+    Add(h2, xq);
+    RECSYS_RETURN_IF_ERROR(Norm(device_, h2, q_rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, x));
   }
-  MaskRows(x, valid, d);
+  MaskRows(x, q_valid, d);
   return absl::OkStatus();
 }
 
@@ -135,12 +152,16 @@ absl::StatusOr<std::vector<float>> SasRec::UserVectors(
       for (int64_t i = 0; i < d; ++i) row[i] = e[i] * scale + p[i];
     }
   }
-  for (const Block& block : blocks_) RECSYS_RETURN_IF_ERROR(RunBlock(block, batch, valid, x));
-  std::vector<float> last(static_cast<size_t>(batch * d)), out;
-  for (int64_t b = 0; b < batch; ++b) {
-    std::copy_n(x.data() + (b * len + len - 1) * d, d, last.data() + b * d);
+  // Only the last position is read: the last block computes its queries alone.
+  std::vector<int64_t> last_rows(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) last_rows[b] = b * len + len - 1;
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const bool last = i + 1 == blocks_.size();
+    RECSYS_RETURN_IF_ERROR(RunBlock(blocks_[i], batch, valid, last ? &last_rows : nullptr, x));
   }
-  RECSYS_RETURN_IF_ERROR(Norm(device_, last, batch, d, final_ln_w_, final_ln_b_, config_.eps, out));
+  if (blocks_.empty()) x = GatherRows(x, d, last_rows);
+  std::vector<float> out;
+  RECSYS_RETURN_IF_ERROR(Norm(device_, x, batch, d, final_ln_w_, final_ln_b_, config_.eps, out));
   return out;
 }
 

@@ -56,8 +56,10 @@ class SasRec {
     std::vector<float> ffn_ln_w, ffn_ln_b, ffn1_w, ffn1_b, ffn2_w, ffn2_b;
   };
 
+  // One block over x [batch * max_len, hidden]; with query_rows, only those rows (one per
+  // sequence) are computed past the keys and values, and x becomes [batch, hidden].
   absl::Status RunBlock(const Block& block, int64_t batch, const std::vector<uint8_t>& valid,
-                        std::vector<float>& x) const;
+                        const std::vector<int64_t>* query_rows, std::vector<float>& x) const;
 
   SasRecConfig config_;
   kernels::Device device_ = kernels::Device::Cpu();

@@ -40,4 +40,10 @@ Device DefaultDevice();
 // built, ordinal out of range).
 absl::Status CheckDevice(const Device& device);
 
+// Runs OpenBLAS on its caller's thread so that the OpenMP team is the process's only CPU
+// pool (the kernels split large GEMMs over it themselves). Idempotent; CheckDevice calls it
+// for the CPU, so every kernel does; code that calls BLAS through another library (FAISS)
+// calls it at start-up. An OPENBLAS_NUM_THREADS in the environment wins.
+void UseOneThreadPool();
+
 }  // namespace recsys::kernels
