@@ -105,6 +105,7 @@ int RunBench(const CommandContext& ctx, const BenchArgs& args) {
     request.mutable_model()->set_name(args.seqrec.model);
     *request.add_queries()->mutable_user() = user;
     request.mutable_queries(0)->set_k(args.seqrec.k);
+    request.set_retrieval(args.seqrec.index ? sr::RETRIEVAL_INDEX : sr::RETRIEVAL_EXACT);
     call = [&, request] {
       grpc::ClientContext c;
       SetDeadline(ctx, &c);

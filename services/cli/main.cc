@@ -8,6 +8,7 @@
 //   recsys-cli search --table=T (--item=ID | --vector=x,y,..) [--k=10]
 //   recsys-cli checkpoint --directory=NAME
 //   recsys-cli recommend --model=NAME (--user=u1,u2 | --history=3,5,8) [--k=10]
+//                        [--retrieval=exact|index]
 //   recsys-cli score --model=NAME (--user=u1 | --history=3,5,8) --candidates=1,2,3
 // Common flags: --target=host:port --timeout=5s --json, TLS: --tls --tls_ca_file
 // --tls_cert_file --tls_key_file --tls_server_name.
@@ -49,6 +50,9 @@ ABSL_FLAG(std::string, model, "", "recommend, score: model name in the server's 
 ABSL_FLAG(int64_t, model_version, 0, "recommend, score: model version (0 = the newest).");
 ABSL_FLAG(std::string, history, "", "recommend, score: a history of item ids, oldest first.");
 ABSL_FLAG(std::string, candidates, "", "score: comma-separated candidate item ids.");
+ABSL_FLAG(std::string, retrieval, "exact",
+          "recommend, bench: exact (the kernels' catalogue top-K) or index (the feature "
+          "store's FAISS index over the model's item table).");
 ABSL_FLAG(std::string, rpc, "score", "bench: score or recommend.");
 ABSL_FLAG(int32_t, concurrency, 8, "bench: concurrent callers.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long each load runs.");
@@ -74,6 +78,7 @@ constexpr char kUsage[] =
     "           --exclude, --categories, --table_version)\n"
     "  checkpoint  feature store: checkpoint into --directory under the server's root\n"
     "  recommend   seqrec: top --k items of --model for --user=u1,u2 or --history=1,2,3\n"
+    "              (--retrieval=index: from the feature store's FAISS index)\n"
     "  score       seqrec: scores of --candidates for --user or --history\n"
     "  bench       seqrec load: --rpc=score|recommend at --concurrency for --duration, then\n"
     "              a no-op RPC the same way (same --model, --user/--history, --candidates, --k)\n";
@@ -144,6 +149,11 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
     if (absl::GetFlag(FLAGS_model_version) > 0) args.version = absl::GetFlag(FLAGS_model_version);
     args.user_ids = absl::StrSplit(absl::GetFlag(FLAGS_user), ',', absl::SkipEmpty());
     args.k = absl::GetFlag(FLAGS_k);
+    const std::string retrieval = absl::GetFlag(FLAGS_retrieval);
+    if (retrieval != "exact" && retrieval != "index") {
+      return usage("--retrieval: must be exact or index");
+    }
+    args.index = retrieval == "index";
     if (!ParseList("history", absl::GetFlag(FLAGS_history), &args.history) ||
         !ParseList("candidates", absl::GetFlag(FLAGS_candidates), &args.candidates) ||
         !ParseList("exclude", absl::GetFlag(FLAGS_exclude), &args.exclude_item_ids) ||

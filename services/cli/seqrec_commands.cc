@@ -34,6 +34,7 @@ std::string Who(const SeqRecArgs& args, size_t i) {
 int RunRecommend(const CommandContext& ctx, const SeqRecArgs& args) {
   sr::RecommendRequest request;
   SetModel(args, request.mutable_model());
+  request.set_retrieval(args.index ? sr::RETRIEVAL_INDEX : sr::RETRIEVAL_EXACT);
   for (const common::v1::UserRef& user : Users(args)) {
     sr::RecommendQuery* q = request.add_queries();
     *q->mutable_user() = user;

@@ -17,6 +17,7 @@ struct SeqRecArgs {
   std::vector<std::string> user_ids;
   std::vector<int64_t> history;
   int32_t k = 10;                       // recommend
+  bool index = false;                   // recommend: RETRIEVAL_INDEX (the store's FAISS index)
   std::vector<int64_t> exclude_item_ids;
   std::vector<int64_t> include_category_ids;
   std::vector<int64_t> candidates;      // score

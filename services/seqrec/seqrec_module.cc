@@ -30,6 +30,9 @@ ABSL_FLAG(int64_t, seqrec_max_queue, 1024,
 ABSL_FLAG(int64_t, seqrec_max_batch_users, 256, "seqrec: queries per call.");
 ABSL_FLAG(int64_t, seqrec_max_k, 1000, "seqrec: largest k of Recommend.");
 ABSL_FLAG(int64_t, max_candidates, 1000, "seqrec: candidates per Score query.");
+ABSL_FLAG(std::string, seqrec_index, "flat",
+          "FAISS index Recommend's RETRIEVAL_INDEX builds over an item table in the feature "
+          "store: flat (exact), ivf_flat or hnsw (approximate, faster on large catalogues).");
 ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(10),
           "How often the model repository is checked for new versions (0 = never).");
 
@@ -71,6 +74,18 @@ class SeqRecModule final : public ServiceModule {
   }
 
   absl::Status Start() override {
+    store::IndexSpec index;
+    const std::string index_type = absl::GetFlag(FLAGS_seqrec_index);
+    if (index_type == "flat") {
+      index.type = store::IndexType::kFlat;
+    } else if (index_type == "ivf_flat") {
+      index.type = store::IndexType::kIvfFlat;
+    } else if (index_type == "hnsw") {
+      index.type = store::IndexType::kHnsw;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--seqrec_index: '", index_type, "' is not flat, ivf_flat or hnsw"));
+    }
     RECSYS_RETURN_IF_ERROR(OpenStore());
     const std::string repo = env_.options->ResolvedModelRepo();
     std::map<std::string, std::unique_ptr<ModelVersions>> models;
@@ -103,7 +118,7 @@ class SeqRecModule final : public ServiceModule {
     std::vector<std::string> names;
     for (const auto& [name, unused] : models) names.push_back(name);
     impl_ = std::make_unique<SeqRecService>(policy_, limits, batcher, env_.metrics, store_.get(),
-                                            std::move(models));
+                                            std::move(models), index);
     started_ = true;
     log::Info("seqrec serving", {{"models", absl::StrJoin(names, ",")}});
     return absl::OkStatus();

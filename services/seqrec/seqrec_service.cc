@@ -94,8 +94,13 @@ absl::Status FilterCategories(store::FeatureStore& store, const v1::RecommendQue
 
 SeqRecService::SeqRecService(CallPolicy policy, SeqRecLimits limits, BatcherOptions batcher,
                              prometheus::Registry* metrics, store::FeatureStore* store,
-                             std::map<std::string, std::unique_ptr<ModelVersions>> models)
-    : policy_(policy), limits_(limits), store_(store), models_(std::move(models)) {
+                             std::map<std::string, std::unique_ptr<ModelVersions>> models,
+                             store::IndexSpec index_spec)
+    : policy_(policy),
+      limits_(limits),
+      store_(store),
+      index_(store != nullptr ? std::make_unique<ItemIndex>(store, index_spec) : nullptr),
+      models_(std::move(models)) {
   batcher_ = std::make_unique<Batcher>(std::move(batcher), &ComputeVectors, metrics);
 }
 
@@ -249,6 +254,11 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
                                     "--seqrec_max_batch_users"));
   std::vector<const common::v1::UserRef*> users;
   for (const v1::RecommendQuery& query : request.queries()) users.push_back(&query.user());
+  if (!v1::Retrieval_IsValid(request.retrieval())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "retrieval: ", request.retrieval(),
+        " is not RETRIEVAL_UNSPECIFIED, RETRIEVAL_EXACT or RETRIEVAL_INDEX"));
+  }
   RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
   const SeqRecModel& model = *p.served.model;
   const int64_t max_k = std::min(limits_.max_k, model.num_items());
@@ -273,19 +283,47 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
     return absl::FailedPreconditionError(
         "filter.include_category_ids needs the feature store's item categories");
   }
-  std::vector<int64_t> offsets, excluded;
-  Exclusions(request, model, p.request.histories, &offsets, &excluded);
-  const int64_t table_rows = model.table_rows();
+  // Vectors hands the histories to the batcher; the exclusions need them after.
+  const std::vector<std::vector<int64_t>> histories = p.request.histories;
   RECSYS_ASSIGN_OR_RETURN(std::vector<float> user_vectors, Vectors(p, ctx));
   RECSYS_RETURN_IF_ERROR(ctx.Check("catalogue top-K"));
+  std::vector<std::vector<std::pair<int64_t, float>>> found;  // per query: (item id, score)
+  if (request.retrieval() == v1::RETRIEVAL_INDEX) {
+    RECSYS_ASSIGN_OR_RETURN(found, SearchIndex(request, p, histories, user_vectors));
+  } else {
+    RECSYS_ASSIGN_OR_RETURN(found, ExactTopK(request, p, histories, user_vectors, fetch));
+  }
+  response->mutable_model()->set_name(request.model().name());
+  response->mutable_model()->set_version(p.served.version);
+  for (int q = 0; q < request.queries_size(); ++q) {
+    const v1::RecommendQuery& query = request.queries(q);
+    v1::UserResult* out = response->add_results();
+    out->set_history_length(p.lengths[q]);
+    out->set_history_truncated(p.truncated[q]);
+    for (size_t i = 0; i < found[q].size() && static_cast<int>(i) < query.k(); ++i) {
+      common::v1::ScoredItem* item = out->add_items();
+      item->set_item_id(found[q][i].first);
+      item->set_score(found[q][i].second);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SeqRecService::Found> SeqRecService::ExactTopK(
+    const v1::RecommendRequest& request, const Prepared& p,
+    const std::vector<std::vector<int64_t>>& histories, const std::vector<float>& users,
+    int64_t fetch) {
+  const SeqRecModel& model = *p.served.model;
+  std::vector<int64_t> offsets, excluded;
+  Exclusions(request, model, histories, &offsets, &excluded);
   const int64_t batch = request.queries_size();
   std::vector<int64_t> ids(static_cast<size_t>(batch * fetch));
   std::vector<float> scores(ids.size());
   kernels::CatalogTopKParams top;
-  top.users = user_vectors.data();
+  top.users = users.data();
   top.items = model.table().data();
   top.batch = batch;
-  top.num_items = table_rows;
+  top.num_items = model.table_rows();
   top.dim = model.hidden();
   top.k = fetch;
   top.item_bias = model.bias();
@@ -294,27 +332,41 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
   top.out_ids = ids.data();
   top.out_scores = scores.data();
   RECSYS_RETURN_IF_ERROR(kernels::CatalogTopK(kernels::Device::Cpu(), top));
-  response->mutable_model()->set_name(request.model().name());
-  response->mutable_model()->set_version(p.served.version);
+  Found found(static_cast<size_t>(batch));
   for (int q = 0; q < batch; ++q) {
-    const v1::RecommendQuery& query = request.queries(q);
-    v1::UserResult* out = response->add_results();
-    out->set_history_length(p.lengths[q]);
-    out->set_history_truncated(p.truncated[q]);
-    std::vector<std::pair<int64_t, float>> found;
     for (int64_t i = 0; i < fetch && ids[q * fetch + i] >= 0; ++i) {
-      found.emplace_back(model.ItemId(ids[q * fetch + i]), scores[q * fetch + i]);
+      found[q].emplace_back(model.ItemId(ids[q * fetch + i]), scores[q * fetch + i]);
     }
-    if (query.filter().include_category_ids_size() > 0) {
-      RECSYS_RETURN_IF_ERROR(FilterCategories(*store_, query, &found));
-    }
-    for (size_t i = 0; i < found.size() && static_cast<int>(i) < query.k(); ++i) {
-      common::v1::ScoredItem* item = out->add_items();
-      item->set_item_id(found[i].first);
-      item->set_score(found[i].second);
+    if (request.queries(q).filter().include_category_ids_size() > 0) {  // store_ is set then
+      RECSYS_RETURN_IF_ERROR(FilterCategories(*store_, request.queries(q), &found[q]));
     }
   }
-  return absl::OkStatus();
+  return found;
+}
+
+absl::StatusOr<SeqRecService::Found> SeqRecService::SearchIndex(
+    const v1::RecommendRequest& request, const Prepared& p,
+    const std::vector<std::vector<int64_t>>& histories, const std::vector<float>& users) {
+  if (index_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "retrieval: RETRIEVAL_INDEX searches the feature store's index; start the server with "
+        "--seqrec_feature_store or host feature_store in it");
+  }
+  const SeqRecModel& model = *p.served.model;
+  std::vector<IndexQuery> queries(static_cast<size_t>(request.queries_size()));
+  for (int q = 0; q < request.queries_size(); ++q) {
+    const v1::RecommendQuery& query = request.queries(q);
+    IndexQuery& iq = queries[q];
+    iq.k = query.k();
+    if (!query.include_history_items()) {
+      for (int64_t row : histories[q]) iq.exclude_item_ids.push_back(model.ItemId(row));
+    }
+    iq.exclude_item_ids.insert(iq.exclude_item_ids.end(), query.filter().exclude_item_ids().begin(),
+                               query.filter().exclude_item_ids().end());
+    iq.include_category_ids.assign(query.filter().include_category_ids().begin(),
+                                   query.filter().include_category_ids().end());
+  }
+  return index_->Search(request.model().name(), p.served.version, model, users, queries);
 }
 
 grpc::ServerUnaryReactor* SeqRecService::Recommend(grpc::CallbackServerContext* call,

@@ -25,6 +25,7 @@
 #include "services/common/model_manager.h"
 #include "services/common/rpc_context.h"
 #include "services/common/unary_call.h"
+#include "services/seqrec/item_index.h"
 #include "services/seqrec/seqrec_model.h"
 
 namespace recsys::seqrec {
@@ -41,11 +42,13 @@ using ModelVersions = ModelManager<SeqRecModel>;
 
 class SeqRecService final : public v1::SeqRecService::CallbackService {
  public:
-  // store may be null (then user-id queries get FAILED_PRECONDITION) and must outlive the
-  // service; models are looked up by name.
+  // store may be null (then user-id queries, category filters and RETRIEVAL_INDEX get
+  // FAILED_PRECONDITION) and must outlive the service; models are looked up by name;
+  // index_spec is the FAISS index RETRIEVAL_INDEX builds over each item table.
   SeqRecService(CallPolicy policy, SeqRecLimits limits, BatcherOptions batcher,
                 prometheus::Registry* metrics, store::FeatureStore* store,
-                std::map<std::string, std::unique_ptr<ModelVersions>> models);
+                std::map<std::string, std::unique_ptr<ModelVersions>> models,
+                store::IndexSpec index_spec = {});
   ~SeqRecService() override;
 
   grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* call,
@@ -82,12 +85,22 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
   absl::StatusOr<std::vector<float>> Vectors(Prepared& prepared, const RpcContext& ctx);
   absl::Status DoRecommend(const RpcContext& ctx, const v1::RecommendRequest& request,
                            v1::RecommendResponse* response);
+  // Per query, (catalogue item id, score) best first.
+  using Found = std::vector<std::vector<std::pair<int64_t, float>>>;
+  // histories: each query's model input (internal rows), for the exclusions.
+  absl::StatusOr<Found> ExactTopK(const v1::RecommendRequest& request, const Prepared& p,
+                                  const std::vector<std::vector<int64_t>>& histories,
+                                  const std::vector<float>& users, int64_t fetch);
+  absl::StatusOr<Found> SearchIndex(const v1::RecommendRequest& request, const Prepared& p,
+                                    const std::vector<std::vector<int64_t>>& histories,
+                                    const std::vector<float>& users);
   absl::Status DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
                        v1::ScoreResponse* response);
 
   const CallPolicy policy_;
   const SeqRecLimits limits_;
   store::FeatureStore* const store_;
+  const std::unique_ptr<ItemIndex> index_;
   std::map<std::string, std::unique_ptr<ModelVersions>> models_;
   std::unique_ptr<DynamicBatcher<VectorsRequest, std::vector<float>>> batcher_;
 };

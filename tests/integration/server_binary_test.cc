@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -198,6 +199,21 @@ TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
   EXPECT_THAT(r.out, HasSubstr("sasrec version 1"));
   EXPECT_THAT(r.out, HasSubstr("user alice (2 history items)"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex("3  item [0-9]+ +score"));
+  // The same top 3 from the feature store's FAISS index (published on this first call).
+  auto item_ids = [](const std::string& out) {
+    std::vector<std::string> ids;
+    const std::regex item("item ([0-9]+)");
+    for (auto m = std::sregex_iterator(out.begin(), out.end(), item); m != std::sregex_iterator();
+         ++m) {
+      ids.push_back((*m)[1]);
+    }
+    return ids;
+  };
+  recsys::testing::RunResult indexed =
+      Cli({"recommend", "--model=sasrec", "--user=alice", "--k=3", "--retrieval=index"});
+  EXPECT_EQ(indexed.exit_status, 0) << indexed.err;
+  EXPECT_EQ(item_ids(indexed.out), item_ids(r.out)) << indexed.out << r.out;
+  EXPECT_EQ(item_ids(r.out).size(), 3u);
   r = Cli({"score", "--model=bert4rec", "--history=3,4", "--candidates=5,6", "--json"});
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(R"("model":{"name":"bert4rec","version":"1"})"));

@@ -195,6 +195,142 @@ TEST_F(SeqRecServiceTest, RecommendReadsHistoriesFromTheStoreAndExcludesSeenItem
   EXPECT_EQ(response.results(1).history_length(), 0);
 }
 
+// RETRIEVAL_INDEX over a flat (exact) FAISS index in the feature store gives the kernel's
+// exact top-K: same items, same order, same scores (BERT4Rec's bias rides in an extra column).
+TEST_F(SeqRecServiceTest, IndexRetrievalMatchesExactTopKWithExclusionsAndCategories) {
+  std::vector<store::Item> items;
+  for (int64_t id = 1; id <= 40; ++id) {
+    store::Item item;
+    item.item_id = id;
+    item.category_id = id % 3;
+    items.push_back(item);
+  }
+  ASSERT_THAT(store_->UpsertItems(items), IsOk());
+  for (const char* model : {"sasrec", "bert4rec"}) {
+    v1::RecommendRequest request;
+    request.mutable_model()->set_name(model);
+    v1::RecommendQuery* plain = request.add_queries();
+    SetHistory(plain->mutable_user(), {3, 7, 7, 12});
+    plain->set_k(10);
+    plain->mutable_filter()->add_exclude_item_ids(5);
+    v1::RecommendQuery* seen_ok = request.add_queries();
+    SetHistory(seen_ok->mutable_user(), {1, 2});
+    seen_ok->set_k(40);
+    seen_ok->set_include_history_items(true);
+    v1::RecommendQuery* category = request.add_queries();
+    SetHistory(category->mutable_user(), {9});
+    category->set_k(6);
+    category->mutable_filter()->add_include_category_ids(1);
+    v1::RecommendResponse exact, indexed;
+    request.set_retrieval(v1::RETRIEVAL_EXACT);
+    grpc::Status s = Recommend(request, &exact);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    request.set_retrieval(v1::RETRIEVAL_INDEX);
+    s = Recommend(request, &indexed);
+    ASSERT_TRUE(s.ok()) << model << ": " << s.error_message();
+    EXPECT_EQ(indexed.model().version(), exact.model().version());
+    ASSERT_EQ(indexed.results_size(), 3);
+    for (int q = 0; q < 3; ++q) {
+      const v1::UserResult& e = exact.results(q);
+      const v1::UserResult& i = indexed.results(q);
+      ASSERT_EQ(i.items_size(), e.items_size()) << model << " query " << q;
+      for (int r = 0; r < e.items_size(); ++r) {
+        EXPECT_EQ(i.items(r).item_id(), e.items(r).item_id()) << model << " query " << q;
+        EXPECT_NEAR(i.items(r).score(), e.items(r).score(), 1e-4) << model << " query " << q;
+      }
+    }
+    EXPECT_EQ(indexed.results(1).items_size(), 40);  // history items allowed: all of them
+    for (const auto& item : indexed.results(0).items()) {
+      EXPECT_THAT((std::vector<int64_t>{3, 5, 7, 12}), ::testing::Not(::testing::Contains(item.item_id())));
+    }
+    for (const auto& item : indexed.results(2).items()) EXPECT_EQ(item.item_id() % 3, 1);
+  }
+  auto tables = store_->ListEmbeddingTables();
+  ASSERT_THAT(tables.status(), IsOk());
+  std::vector<std::string> names;
+  for (const store::TableInfo& t : *tables) names.push_back(t.spec.name);
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("seqrec-sasrec", "seqrec-bert4rec"));
+}
+
+// Concurrent first calls publish the table once; a new service over the same store (a
+// restart) finds it published and searches it.
+TEST_F(SeqRecServiceTest, IndexIsPublishedOnceUnderConcurrentFirstCalls) {
+  v1::RecommendRequest request;
+  request.mutable_model()->set_name("sasrec");
+  request.set_retrieval(v1::RETRIEVAL_INDEX);
+  v1::RecommendQuery* q = request.add_queries();
+  SetHistory(q->mutable_user(), {4, 8});
+  q->set_k(5);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 6; ++t) {
+    callers.emplace_back([&] {
+      v1::RecommendResponse response;
+      if (!Recommend(request, &response).ok() || response.results(0).items_size() != 5) ++failures;
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto tables = store_->ListEmbeddingTables();
+  ASSERT_THAT(tables.status(), IsOk());
+  ASSERT_EQ(tables->size(), 1u);
+  EXPECT_EQ((*tables)[0].spec.version, 1);
+  EXPECT_EQ((*tables)[0].spec.dim, 16);  // sasrec-tiny: hidden 16, no bias column
+
+  ItemIndex again(store_.get(), store::IndexSpec{});
+  auto model = SeqRecModel::Load(absl::StrCat(repo_.path(), "/sasrec/1"));
+  ASSERT_THAT(model.status(), IsOk());
+  auto user = (*model)->UserVectors({{*(*model)->Row(4), *(*model)->Row(8)}});
+  ASSERT_THAT(user.status(), IsOk());
+  IndexQuery iq;
+  iq.k = 3;
+  auto found = again.Search("sasrec", 1, **model, *user, {iq});
+  ASSERT_THAT(found.status(), IsOk());
+  EXPECT_EQ((*found)[0].size(), 3u);
+}
+
+TEST_F(SeqRecServiceTest, IndexRetrievalNeedsAStoreAndAKnownMode) {
+  v1::RecommendRequest request;
+  request.mutable_model()->set_name("sasrec");
+  v1::RecommendQuery* q = request.add_queries();
+  SetHistory(q->mutable_user(), {4});
+  q->set_k(2);
+  request.set_retrieval(static_cast<v1::Retrieval>(9));
+  v1::RecommendResponse response;
+  grpc::Status s = Recommend(request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("retrieval: 9 is not"));
+
+  // The same service without a feature store.
+  std::map<std::string, std::unique_ptr<ModelVersions>> models;
+  ModelVersions::Options o;
+  o.repo = repo_.path();
+  o.name = "sasrec";
+  o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
+  auto manager = std::make_unique<ModelVersions>(std::move(o));
+  ASSERT_THAT(manager->Start(), IsOk());
+  models.emplace("sasrec", std::move(manager));
+  CallPolicy policy;
+  policy.executor = &executor_;
+  SeqRecService storeless(policy, SeqRecLimits{}, BatcherOptions{}, nullptr, nullptr,
+                          std::move(models));
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&storeless);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = v1::SeqRecService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                                             grpc::InsecureChannelCredentials()));
+  request.set_retrieval(v1::RETRIEVAL_INDEX);
+  grpc::ClientContext call;
+  s = stub->Recommend(&call, request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("--seqrec_feature_store"));
+  server->Shutdown();
+  storeless.Stop();
+}
+
 TEST_F(SeqRecServiceTest, BadRequestsGetClearStatuses) {
   struct Case {
     std::function<void(v1::ScoreRequest*)> edit;
