@@ -4,8 +4,11 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <cblas.h>
+#include <omp.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 namespace recsys::kernels::bench {
@@ -20,6 +23,10 @@ void RunWithReference(benchmark::State& state, const std::string& reference_name
                         static_cast<double>(state.iterations());
   // The reference: at least 3 runs and at least 0.2 s, whichever is longer.
   int runs = 0;
+  // References that call OpenBLAS get it as shipped, on its own thread pool; the kernels run
+  // it on one thread and split over OpenMP themselves (kernels/cpu/blas_threads.cc).
+  const bool own_pool = std::getenv("OPENBLAS_NUM_THREADS") == nullptr;
+  if (own_pool) openblas_set_num_threads(omp_get_max_threads());
   const auto ref_begin = Clock::now();
   double ref_total = 0;
   while (runs < 3 || ref_total < 0.2) {
@@ -27,6 +34,7 @@ void RunWithReference(benchmark::State& state, const std::string& reference_name
     ++runs;
     ref_total = std::chrono::duration<double>(Clock::now() - ref_begin).count();
   }
+  if (own_pool) openblas_set_num_threads(1);
   const double ref_s = ref_total / runs;
   state.counters["ours_us"] = ours_s * 1e6;
   state.counters[reference_name + "_us"] = ref_s * 1e6;
