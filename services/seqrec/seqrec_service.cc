@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "models/common/layers.h"
-#include "recsys/kernels/topk.h"
 #include "services/common/status_macros.h"
 
 namespace recsys::seqrec {
@@ -101,13 +100,18 @@ SeqRecService::SeqRecService(CallPolicy policy, SeqRecLimits limits, BatcherOpti
       store_(store),
       index_(store != nullptr ? std::make_unique<ItemIndex>(store, index_spec) : nullptr),
       models_(std::move(models)) {
+  BatcherOptions topk = batcher;
+  topk.name = batcher.name + "_recommend";
   batcher_ = std::make_unique<Batcher>(std::move(batcher), &ComputeVectors, metrics);
+  topk_batcher_ =
+      std::make_unique<DynamicBatcher<TopKRequest, TopKResult>>(std::move(topk), &ComputeTopK, metrics);
 }
 
 SeqRecService::~SeqRecService() { Stop(); }
 
 void SeqRecService::Stop() {
   if (batcher_) batcher_->Stop();
+  if (topk_batcher_) topk_batcher_->Stop();
   for (auto& [name, manager] : models_) manager->Stop();
 }
 
@@ -283,15 +287,15 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
     return absl::FailedPreconditionError(
         "filter.include_category_ids needs the feature store's item categories");
   }
-  // Vectors hands the histories to the batcher; the exclusions need them after.
-  const std::vector<std::vector<int64_t>> histories = p.request.histories;
-  RECSYS_ASSIGN_OR_RETURN(std::vector<float> user_vectors, Vectors(p, ctx));
-  RECSYS_RETURN_IF_ERROR(ctx.Check("catalogue top-K"));
-  std::vector<std::vector<std::pair<int64_t, float>>> found;  // per query: (item id, score)
+  Found found;  // per query: (item id, score)
   if (request.retrieval() == v1::RETRIEVAL_INDEX) {
+    // Vectors hands the histories to the batcher; the exclusions need them after.
+    const std::vector<std::vector<int64_t>> histories = p.request.histories;
+    RECSYS_ASSIGN_OR_RETURN(std::vector<float> user_vectors, Vectors(p, ctx));
+    RECSYS_RETURN_IF_ERROR(ctx.Check("index search"));
     RECSYS_ASSIGN_OR_RETURN(found, SearchIndex(request, p, histories, user_vectors));
   } else {
-    RECSYS_ASSIGN_OR_RETURN(found, ExactTopK(request, p, histories, user_vectors, fetch));
+    RECSYS_ASSIGN_OR_RETURN(found, ExactTopK(ctx, request, p, fetch));
   }
   response->mutable_model()->set_name(request.model().name());
   response->mutable_model()->set_version(p.served.version);
@@ -310,32 +314,19 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
 }
 
 absl::StatusOr<SeqRecService::Found> SeqRecService::ExactTopK(
-    const v1::RecommendRequest& request, const Prepared& p,
-    const std::vector<std::vector<int64_t>>& histories, const std::vector<float>& users,
-    int64_t fetch) {
+    const RpcContext& ctx, const v1::RecommendRequest& request, Prepared& p, int64_t fetch) {
   const SeqRecModel& model = *p.served.model;
-  std::vector<int64_t> offsets, excluded;
-  Exclusions(request, model, histories, &offsets, &excluded);
-  const int64_t batch = request.queries_size();
-  std::vector<int64_t> ids(static_cast<size_t>(batch * fetch));
-  std::vector<float> scores(ids.size());
-  kernels::CatalogTopKParams top;
-  top.users = users.data();
-  top.items = model.table().data();
-  top.batch = batch;
-  top.num_items = model.table_rows();
-  top.dim = model.hidden();
-  top.k = fetch;
-  top.item_bias = model.bias();
-  top.exclude_offsets = offsets.data();
-  top.exclude_ids = excluded.data();
-  top.out_ids = ids.data();
-  top.out_scores = scores.data();
-  RECSYS_RETURN_IF_ERROR(kernels::CatalogTopK(kernels::Device::Cpu(), top));
-  Found found(static_cast<size_t>(batch));
-  for (int q = 0; q < batch; ++q) {
-    for (int64_t i = 0; i < fetch && ids[q * fetch + i] >= 0; ++i) {
-      found[q].emplace_back(model.ItemId(ids[q * fetch + i]), scores[q * fetch + i]);
+  TopKRequest work;
+  Exclusions(request, model, p.request.histories, &work.exclude_offsets, &work.exclude_rows);
+  work.model = p.served.model;
+  work.histories = std::move(p.request.histories);
+  work.k = fetch;
+  RECSYS_RETURN_IF_ERROR(ctx.Check("model forward"));
+  RECSYS_ASSIGN_OR_RETURN(TopKResult top, topk_batcher_->Submit(std::move(work), ctx.deadline));
+  Found found(static_cast<size_t>(request.queries_size()));
+  for (int q = 0; q < request.queries_size(); ++q) {
+    for (int64_t i = 0; i < fetch && top.rows[q * fetch + i] >= 0; ++i) {
+      found[q].emplace_back(model.ItemId(top.rows[q * fetch + i]), top.scores[q * fetch + i]);
     }
     if (request.queries(q).filter().include_category_ids_size() > 0) {  // store_ is set then
       RECSYS_RETURN_IF_ERROR(FilterCategories(*store_, request.queries(q), &found[q]));

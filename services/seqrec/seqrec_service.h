@@ -26,6 +26,7 @@
 #include "services/common/rpc_context.h"
 #include "services/common/unary_call.h"
 #include "services/seqrec/item_index.h"
+#include "services/seqrec/recommend_batch.h"
 #include "services/seqrec/seqrec_model.h"
 
 namespace recsys::seqrec {
@@ -88,9 +89,9 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
   // Per query, (catalogue item id, score) best first.
   using Found = std::vector<std::vector<std::pair<int64_t, float>>>;
   // histories: each query's model input (internal rows), for the exclusions.
-  absl::StatusOr<Found> ExactTopK(const v1::RecommendRequest& request, const Prepared& p,
-                                  const std::vector<std::vector<int64_t>>& histories,
-                                  const std::vector<float>& users, int64_t fetch);
+  // Through the top-K batcher; hands p's histories to it.
+  absl::StatusOr<Found> ExactTopK(const RpcContext& ctx, const v1::RecommendRequest& request,
+                                  Prepared& p, int64_t fetch);
   absl::StatusOr<Found> SearchIndex(const v1::RecommendRequest& request, const Prepared& p,
                                     const std::vector<std::vector<int64_t>>& histories,
                                     const std::vector<float>& users);
@@ -103,6 +104,8 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
   const std::unique_ptr<ItemIndex> index_;
   std::map<std::string, std::unique_ptr<ModelVersions>> models_;
   std::unique_ptr<DynamicBatcher<VectorsRequest, std::vector<float>>> batcher_;
+  // Recommend's exact path: forward and catalogue top-K of a batch together.
+  std::unique_ptr<DynamicBatcher<TopKRequest, TopKResult>> topk_batcher_;
 };
 
 }  // namespace recsys::seqrec
