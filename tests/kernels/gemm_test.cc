@@ -174,6 +174,25 @@ TEST(Gemm, PaddedLeadingDimensions) {
   }
 }
 
+// Products above the split threshold run as row panels (m >= n) or column panels (n > m)
+// over the OpenMP team: every layout, padded strides, alpha and beta.
+TEST(Gemm, LargeProductsSplitIntoPanels) {
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      for (const Shape& s : {Shape{301, 40, 200}, Shape{40, 301, 200}, Shape{3, 1000, 300}}) {
+        for (int64_t pad : {0, 5}) {
+          SCOPED_TRACE(::testing::Message() << "ta=" << ta << " tb=" << tb << " m=" << s.m
+                                            << " n=" << s.n << " k=" << s.k << " pad=" << pad);
+          Problem pr(ta, tb, s.m, s.n, s.k, pad, 13);
+          pr.p.alpha = 0.75f;
+          pr.p.beta = pad ? 0.5f : 0.0f;
+          RunAndCheck(pr);
+        }
+      }
+    }
+  }
+}
+
 TEST(Gemm, BetaZeroOverwritesNaN) {
   for (const Shape& s : {Shape{7, 13, 5}, Shape{1, 1, 1}, Shape{64, 64, 64}}) {
     Problem pr(false, true, s.m, s.n, s.k, 2);
