@@ -1,0 +1,190 @@
+#include "models/dare/dare.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "models/common/layers.h"
+#include "models/common/model_config.h"
+#include "models/common/safetensors.h"
+#include "recsys/kernels/target_attention.h"
+#include "services/common/status_macros.h"
+
+namespace recsys::models {
+namespace {
+
+absl::Status CheckIds(const char* field, absl::Span<const int64_t> ids, int64_t lo, int64_t hi) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < lo || ids[i] > hi) {
+      return absl::InvalidArgumentError(absl::StrCat(field, "[", i, "]: ", ids[i],
+                                                     " is outside ", lo, "..", hi));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void PRelu(float a, std::vector<float>& x) {
+  for (float& v : x) v = v > 0 ? v : a * v;
+}
+
+}  // namespace
+
+void Dare::Tables::Tokens(absl::Span<const int64_t> items, absl::Span<const int64_t> cats,
+                          const std::vector<int64_t>& times, std::vector<float>* out) const {
+  const int64_t d = d_item + d_cat + d_time;
+  out->resize(items.size() * static_cast<size_t>(d));
+  for (size_t r = 0; r < items.size(); ++r) {
+    float* row = out->data() + static_cast<int64_t>(r) * d;
+    std::copy_n(item.data() + items[r] * d_item, d_item, row);
+    std::copy_n(cat.data() + cats[r] * d_cat, d_cat, row + d_item);
+    std::copy_n(time.data() + times[r] * d_time, d_time, row + d_item + d_cat);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
+  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Read(directory));
+  RECSYS_ASSIGN_OR_RETURN(std::string architecture, config.String("architecture"));
+  if (architecture != "dare") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.path(), ": architecture is ", architecture, ", not dare"));
+  }
+  auto model = std::unique_ptr<Dare>(new Dare());
+  DareConfig& c = model->config_;
+  RECSYS_ASSIGN_OR_RETURN(c.variant, config.String("variant"));
+  for (auto [key, field] : {std::pair<const char*, int64_t*>{"num_items", &c.num_items},
+                            {"num_categories", &c.num_categories},
+                            {"max_len", &c.max_len},
+                            {"top_k", &c.top_k},
+                            {"d_item", &c.d_item},
+                            {"d_cat", &c.d_cat},
+                            {"d_time", &c.d_time},
+                            {"att_item", &c.att_item},
+                            {"att_cat", &c.att_cat},
+                            {"att_time", &c.att_time}}) {
+    RECSYS_ASSIGN_OR_RETURN(*field, config.Int(key));
+    if (*field < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(config.path(), ": ", key, " must be >= 1"));
+    }
+  }
+  RECSYS_ASSIGN_OR_RETURN(double eps, config.Number("batch_norm_eps"));
+  c.bn_eps = static_cast<float>(eps);
+  RECSYS_ASSIGN_OR_RETURN(c.item_ids, config.IntList("item_ids"));
+  if (c.variant != "dare" && c.variant != "twin") {
+    return absl::InvalidArgumentError(absl::StrCat(config.path(), ": unknown variant ", c.variant));
+  }
+  if (static_cast<int64_t>(c.item_ids.size()) != c.num_items + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(config.path(), ": item_ids has ",
+                                                   c.item_ids.size(), " entries, expected ",
+                                                   c.num_items + 1));
+  }
+  RECSYS_ASSIGN_OR_RETURN(TensorFile file, TensorFile::Read(directory + "/model.safetensors"));
+  Loader load(file);
+  auto tables = [&](const std::string& prefix, int64_t di, int64_t dc, int64_t dt,
+                    Tables* t) -> absl::Status {
+    t->d_item = di;
+    t->d_cat = dc;
+    t->d_time = dt;
+    RECSYS_RETURN_IF_ERROR(load.Take(prefix + ".item.weight", {c.num_items + 1, di}, &t->item));
+    RECSYS_RETURN_IF_ERROR(load.Take(prefix + ".cat.weight", {c.num_categories + 1, dc}, &t->cat));
+    return load.Take(prefix + ".time.weight", {c.max_len + 1, dt}, &t->time);
+  };
+  RECSYS_RETURN_IF_ERROR(tables("repr", c.d_item, c.d_cat, c.d_time, &model->repr_));
+  if (c.variant == "dare") {
+    RECSYS_RETURN_IF_ERROR(tables("att", c.att_item, c.att_cat, c.att_time, &model->att_));
+  }
+  const int64_t f = 3 * c.repr_dim();
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.0", f, 0, &model->bn_w_, &model->bn_b_));
+  RECSYS_RETURN_IF_ERROR(load.Take("mlp.0.running_mean", {f}, &model->bn_mean_));
+  RECSYS_RETURN_IF_ERROR(load.Take("mlp.0.running_var", {f}, &model->bn_var_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.1", 200, f, &model->fc1_w_, &model->fc1_b_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.3", 80, 200, &model->fc2_w_, &model->fc2_b_));
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.5", 2, 80, &model->fc3_w_, &model->fc3_b_));
+  std::vector<float> a;
+  RECSYS_RETURN_IF_ERROR(load.Take("mlp.2.weight", {1}, &a));
+  model->prelu1_ = a[0];
+  RECSYS_RETURN_IF_ERROR(load.Take("mlp.4.weight", {1}, &a));
+  model->prelu2_ = a[0];
+  return model;
+}
+
+absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
+                                       absl::Span<const int64_t> history_categories,
+                                       absl::Span<const int64_t> candidate_items,
+                                       absl::Span<const int64_t> candidate_categories) const {
+  const DareConfig& c = config_;
+  if (history_items.size() != history_categories.size() ||
+      candidate_items.size() != candidate_categories.size()) {
+    return absl::InvalidArgumentError("items and categories must have one entry per behaviour "
+                                      "and per candidate");
+  }
+  RECSYS_RETURN_IF_ERROR(CheckIds("history_items", history_items, 1, c.num_items));
+  RECSYS_RETURN_IF_ERROR(CheckIds("history_categories", history_categories, 0, c.num_categories));
+  RECSYS_RETURN_IF_ERROR(CheckIds("candidate_items", candidate_items, 1, c.num_items));
+  RECSYS_RETURN_IF_ERROR(
+      CheckIds("candidate_categories", candidate_categories, 0, c.num_categories));
+  // The most recent max_len behaviours; positions reported back in the caller's indexing.
+  const int64_t skipped = std::max<int64_t>(0, static_cast<int64_t>(history_items.size()) - c.max_len);
+  const auto items = history_items.subspan(static_cast<size_t>(skipped));
+  const auto cats = history_categories.subspan(static_cast<size_t>(skipped));
+  const int64_t len = static_cast<int64_t>(items.size());
+  const int64_t n = static_cast<int64_t>(candidate_items.size());
+  std::vector<int64_t> times(static_cast<size_t>(len)), zeros(static_cast<size_t>(n), 0);
+  for (int64_t j = 0; j < len; ++j) times[j] = len - j;
+  std::vector<float> keys, values, queries, targets;
+  const Tables& att = attention();
+  att.Tokens(items, cats, times, &keys);
+  repr_.Tokens(items, cats, times, &values);
+  att.Tokens(candidate_items, candidate_categories, zeros, &queries);
+  repr_.Tokens(candidate_items, candidate_categories, zeros, &targets);
+
+  const int64_t dr = c.repr_dim(), k = c.top_k;
+  std::vector<float> h(static_cast<size_t>(n * dr));
+  DareScores out;
+  out.selected.resize(static_cast<size_t>(n * k));
+  out.weights.resize(out.selected.size());
+  kernels::TargetAttentionParams p;
+  p.queries = queries.data();
+  p.keys = keys.data();
+  p.values = values.data();
+  p.num_candidates = n;
+  p.history_len = len;
+  p.att_dim = c.att_dim();
+  p.value_dim = dr;
+  p.split_dim = c.att_item + c.att_cat;  // scales 0: 1/sqrt of each part's dims
+  p.top_k = k;
+  p.out = h.data();
+  p.selected = out.selected.data();
+  p.weights = out.weights.data();
+  RECSYS_RETURN_IF_ERROR(kernels::TargetAttentionTopK(device_, p));
+  for (int64_t& s : out.selected) s = s < 0 ? s : s + skipped;
+
+  // [v_t, h, v_t * h], BatchNorm on running statistics, then the MLP.
+  const int64_t f = 3 * dr;
+  std::vector<float> x(static_cast<size_t>(n * f));
+  for (int64_t r = 0; r < n; ++r) {
+    const float* v = targets.data() + r * dr;
+    const float* hr = h.data() + r * dr;
+    float* row = x.data() + r * f;
+    for (int64_t i = 0; i < dr; ++i) {
+      row[i] = v[i];
+      row[dr + i] = hr[i];
+      row[2 * dr + i] = v[i] * hr[i];
+    }
+    for (int64_t i = 0; i < f; ++i) {
+      row[i] = (row[i] - bn_mean_[i]) / std::sqrt(bn_var_[i] + c.bn_eps) * bn_w_[i] + bn_b_[i];
+    }
+  }
+  std::vector<float> a1, a2, logits;
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, n, f, fc1_w_, fc1_b_, 200, a1));
+  PRelu(prelu1_, a1);
+  RECSYS_RETURN_IF_ERROR(Linear(device_, a1, n, 200, fc2_w_, fc2_b_, 80, a2));
+  PRelu(prelu2_, a2);
+  RECSYS_RETURN_IF_ERROR(Linear(device_, a2, n, 80, fc3_w_, fc3_b_, 2, logits));
+  out.probabilities.resize(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) {  // softmax over two classes, class 0 = click
+    out.probabilities[r] = 1.0f / (1.0f + std::exp(logits[r * 2 + 1] - logits[r * 2]));
+  }
+  return out;
+}
+
+}  // namespace recsys::models
