@@ -110,8 +110,10 @@ absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
 absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
                                        absl::Span<const int64_t> history_categories,
                                        absl::Span<const int64_t> candidate_items,
-                                       absl::Span<const int64_t> candidate_categories) const {
+                                       absl::Span<const int64_t> candidate_categories,
+                                       int64_t top_k) const {
   const DareConfig& c = config_;
+  if (top_k < 0) return absl::InvalidArgumentError("top_k must be >= 0 (0 = the model's)");
   if (history_items.size() != history_categories.size() ||
       candidate_items.size() != candidate_categories.size()) {
     return absl::InvalidArgumentError("items and categories must have one entry per behaviour "
@@ -137,9 +139,10 @@ absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
   att.Tokens(candidate_items, candidate_categories, zeros, &queries);
   repr_.Tokens(candidate_items, candidate_categories, zeros, &targets);
 
-  const int64_t dr = c.repr_dim(), k = c.top_k;
+  const int64_t dr = c.repr_dim(), k = top_k > 0 ? top_k : c.top_k;
   std::vector<float> h(static_cast<size_t>(n * dr));
   DareScores out;
+  out.top_k = k;
   out.selected.resize(static_cast<size_t>(n * k));
   out.weights.resize(out.selected.size());
   kernels::TargetAttentionParams p;

@@ -36,6 +36,7 @@ struct DareConfig {
 
 struct DareScores {
   std::vector<float> probabilities;  // [candidates]
+  int64_t top_k = 0;  // the K used
   // [candidates, top_k]: positions in the history as given (before any truncation), best
   // first, -1 where fewer than top_k behaviours exist; their softmax weights, 0 there.
   std::vector<int64_t> selected;
@@ -51,11 +52,13 @@ class Dare {
 
   // Items are internal ids 1..num_items, categories 0..num_categories (history and
   // candidates alike; INVALID_ARGUMENT naming the field and index). Only the most recent
-  // max_len behaviours are read. An empty history is allowed (h = 0).
+  // max_len behaviours are read. An empty history is allowed (h = 0). top_k: behaviours
+  // retrieved per candidate, 0 = the model's.
   absl::StatusOr<DareScores> Score(absl::Span<const int64_t> history_items,
                                    absl::Span<const int64_t> history_categories,
                                    absl::Span<const int64_t> candidate_items,
-                                   absl::Span<const int64_t> candidate_categories) const;
+                                   absl::Span<const int64_t> candidate_categories,
+                                   int64_t top_k = 0) const;
 
  private:
   struct Tables {

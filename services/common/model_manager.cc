@@ -4,6 +4,9 @@
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "models/common/model_config.h"
 #include "services/common/logging.h"
 
 namespace recsys {
@@ -21,6 +24,28 @@ std::vector<int64_t> ListModelVersions(const std::string& dir) {
   }
   std::sort(versions.begin(), versions.end());
   return versions;
+}
+
+std::vector<std::string> ModelsOfArchitecture(const std::string& repo,
+                                              const std::vector<std::string>& architectures,
+                                              const std::string& names) {
+  if (!names.empty()) return absl::StrSplit(names, ',', absl::SkipEmpty());
+  std::vector<std::string> out;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(repo, error)) {
+    const std::vector<int64_t> versions = ListModelVersions(entry.path().string());
+    if (versions.empty()) continue;
+    auto config =
+        models::ModelConfig::Read(absl::StrCat(entry.path().string(), "/", versions.back()));
+    if (!config.ok()) continue;
+    auto architecture = config->String("architecture");
+    if (architecture.ok() && std::find(architectures.begin(), architectures.end(),
+                                       *architecture) != architectures.end()) {
+      out.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string VersionStamp(const std::string& dir) {

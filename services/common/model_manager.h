@@ -38,6 +38,11 @@ namespace recsys {
 
 // Version directories under dir, ascending; empty when dir does not exist.
 std::vector<int64_t> ListModelVersions(const std::string& dir);
+// Model names under repo whose newest version's config.json has one of `architectures`
+// ("sasrec", "dare", ...), sorted; the flag's comma list instead when `names` is non-empty.
+std::vector<std::string> ModelsOfArchitecture(const std::string& repo,
+                                              const std::vector<std::string>& architectures,
+                                              const std::string& names = "");
 // A stamp of a version directory's contents (names, sizes, mtimes), to notice a rewrite.
 std::string VersionStamp(const std::string& dir);
 

@@ -30,6 +30,8 @@ struct ServerOptions {
   std::string data_dir = "./recsys-data";
   // Model repository (<repo>/<model>/<version>/). Default: "" = <data_dir>/models.
   std::string model_repo;
+  // How often model services check the repository for new versions (0 = never).
+  absl::Duration model_poll_interval = absl::Seconds(10);
 
   // TLS: both files set = TLS on. With tls_client_ca_file, clients must present a
   // certificate signed by that CA (mTLS). Default: plaintext.

@@ -1,7 +1,6 @@
 #include "services/seqrec/seqrec_module.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,10 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "models/common/model_config.h"
 #include "services/common/logging.h"
 #include "services/common/status_macros.h"
-#include "services/feature_store/remote_store.h"
+#include "services/feature_store/store_client.h"
 #include "services/seqrec/seqrec_service.h"
 
 ABSL_FLAG(std::string, seqrec_models, "",
@@ -33,32 +31,9 @@ ABSL_FLAG(int64_t, max_candidates, 1000, "seqrec: candidates per Score query.");
 ABSL_FLAG(std::string, seqrec_index, "flat",
           "FAISS index Recommend's RETRIEVAL_INDEX builds over an item table in the feature "
           "store: flat (exact), ivf_flat or hnsw (approximate, faster on large catalogues).");
-ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(10),
-          "How often the model repository is checked for new versions (0 = never).");
 
 namespace recsys::seqrec {
 namespace {
-
-// Model names to serve: the flag's, or every directory whose newest version is seqrec.
-std::vector<std::string> ModelNames(const std::string& repo) {
-  const std::string flag = absl::GetFlag(FLAGS_seqrec_models);
-  if (!flag.empty()) return absl::StrSplit(flag, ',', absl::SkipEmpty());
-  std::vector<std::string> names;
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(repo, error)) {
-    const std::vector<int64_t> versions = ListModelVersions(entry.path().string());
-    if (versions.empty()) continue;
-    auto config = models::ModelConfig::Read(absl::StrCat(entry.path().string(), "/",
-                                                         versions.back()));
-    if (!config.ok()) continue;
-    auto architecture = config->String("architecture");
-    if (architecture.ok() && (*architecture == "sasrec" || *architecture == "bert4rec")) {
-      names.push_back(entry.path().filename().string());
-    }
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class SeqRecModule final : public ServiceModule {
  public:
@@ -89,13 +64,14 @@ class SeqRecModule final : public ServiceModule {
     RECSYS_RETURN_IF_ERROR(OpenStore());
     const std::string repo = env_.options->ResolvedModelRepo();
     std::map<std::string, std::unique_ptr<ModelVersions>> models;
-    for (const std::string& name : ModelNames(repo)) {
+    for (const std::string& name : ModelsOfArchitecture(repo, {"sasrec", "bert4rec"},
+                                                        absl::GetFlag(FLAGS_seqrec_models))) {
       ModelVersions::Options o;
       o.repo = repo;
       o.name = name;
       o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
       o.warm_up = [](const SeqRecModel& m) { return m.UserVectors({{1}}).status(); };
-      o.poll_interval = absl::GetFlag(FLAGS_model_poll_interval);
+      o.poll_interval = env_.options->model_poll_interval;
       o.metrics = env_.metrics;
       auto manager = std::make_unique<ModelVersions>(std::move(o));
       RECSYS_RETURN_IF_ERROR(manager->Start());
@@ -161,19 +137,8 @@ class SeqRecModule final : public ServiceModule {
   };
 
   absl::Status OpenStore() {
-    std::string spec = absl::GetFlag(FLAGS_seqrec_feature_store);
-    if (spec == "auto") {
-      const auto& hosted = env_.options->services;
-      if (std::find(hosted.begin(), hosted.end(), "feature_store") == hosted.end()) {
-        return absl::OkStatus();
-      }
-      spec = absl::StrCat("127.0.0.1:", env_.grpc_port ? env_.grpc_port() : 0);
-    }
-    if (spec == "none") return absl::OkStatus();
-    feature_store::RemoteStoreOptions options;
-    options.shards =
-        feature_store::InsecureShardChannels(absl::StrSplit(spec, ',', absl::SkipEmpty()));
-    RECSYS_ASSIGN_OR_RETURN(store_, feature_store::OpenRemoteStore(options));
+    RECSYS_ASSIGN_OR_RETURN(
+        store_, feature_store::OpenStoreClient(absl::GetFlag(FLAGS_seqrec_feature_store), env_));
     return absl::OkStatus();
   }
 

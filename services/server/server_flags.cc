@@ -21,6 +21,8 @@ ABSL_FLAG(std::string, data_dir, "./recsys-data",
           "Local data directory (embedded feature store); created if missing.");
 ABSL_FLAG(std::string, model_repo, "",
           "Model repository <repo>/<model>/<version>/; empty = <data_dir>/models.");
+ABSL_FLAG(absl::Duration, model_poll_interval, absl::Seconds(10),
+          "How often the model repository is checked for new versions (0 = never).");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate chain; enables TLS.");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
@@ -55,6 +57,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(const std::vector<std::stri
   o.ports_file = absl::GetFlag(FLAGS_ports_file);
   o.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.model_repo = absl::GetFlag(FLAGS_model_repo);
+  o.model_poll_interval = absl::GetFlag(FLAGS_model_poll_interval);
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);

@@ -1,0 +1,254 @@
+// recsys.behavior_search.v1 on a real gRPC server on loopback, over a model repository on disk
+// holding the tiny DARE and TWIN exports of tests/models/testdata and a local feature store.
+#include "services/behavior_search/behavior_search_service.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "recsys/store/local_store.h"
+#include "services/common/executor.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace recsys::behavior_search {
+namespace {
+
+using ::recsys::testing::IsOk;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class BehaviorSearchServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* model : {"dare-tiny", "twin-tiny"}) {
+      fs::create_directories(repo_.File(model));
+      fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", model, "/1"),
+               absl::StrCat(repo_.path(), "/", model, "/1"), fs::copy_options::recursive);
+    }
+    store::LocalStoreOptions store_options;
+    store_options.data_dir = data_.File("store");
+    auto local = store::OpenLocalStore(store_options);
+    ASSERT_THAT(local.status(), IsOk());
+    store_ = *std::move(local);
+    std::map<std::string, std::unique_ptr<BehaviorModels>> models;
+    for (const char* name : {"dare-tiny", "twin-tiny"}) {
+      BehaviorModels::Options o;
+      o.repo = repo_.path();
+      o.name = name;
+      o.load = [](const std::string& dir) { return BehaviorModel::Load(dir); };
+      auto manager = std::make_unique<BehaviorModels>(std::move(o));
+      ASSERT_THAT(manager->Start(), IsOk());
+      models.emplace(name, std::move(manager));
+    }
+    CallPolicy policy;
+    policy.executor = &executor_;
+    BatcherOptions batcher;
+    batcher.max_delay = absl::Milliseconds(1);
+    BehaviorSearchLimits limits;
+    limits.max_candidates = 40;
+    limits.max_history = 20;  // below the models' max_len (30)
+    limits.max_top_k = 8;
+    service_ = std::make_unique<BehaviorSearchService>(policy, limits, batcher, nullptr,
+                                                       store_.get(), std::move(models));
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::BehaviorSearchService::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    if (service_) service_->Stop();
+    executor_.Stop();
+  }
+
+  grpc::Status Score(const v1::ScoreRequest& request, v1::ScoreResponse* response) {
+    grpc::ClientContext call;
+    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return stub_->Score(&call, request, response);
+  }
+
+  recsys::testing::TempDir repo_, data_;
+  Executor executor_{4};
+  std::unique_ptr<store::FeatureStore> store_;
+  std::unique_ptr<BehaviorSearchService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::BehaviorSearchService::Stub> stub_;
+};
+
+google::protobuf::Struct Golden(const std::string& fixture) {
+  std::ifstream in(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::Struct root;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok());
+  return root;
+}
+
+// The golden users with a non-empty history of at most max_history behaviours, through gRPC,
+// match the PyTorch module; explanations name real behaviours with weights summing to 1.
+TEST_F(BehaviorSearchServiceTest, ScoresMatchThePyTorchModuleWithExplanations) {
+  for (const char* model : {"dare-tiny", "twin-tiny"}) {
+    const google::protobuf::Struct golden = Golden(model);
+    const auto& users = golden.fields().at("users").list_value();
+    v1::ScoreRequest request;
+    request.mutable_model()->set_name(model);
+    std::vector<int> used;
+    for (int u = 0; u < users.values_size(); ++u) {
+      const auto& f = users.values(u).struct_value().fields();
+      const auto& items = f.at("history_items").list_value();
+      if (items.values_size() == 0 || items.values_size() > 20) continue;
+      v1::ScoreQuery* q = request.add_queries();
+      q->set_return_behaviors(true);
+      for (int j = 0; j < items.values_size(); ++j) {
+        common::v1::Behavior* b = q->mutable_user()->mutable_history()->add_behaviors();
+        b->set_item_id(static_cast<int64_t>(items.values(j).number_value()));
+        b->set_category_id(static_cast<int64_t>(
+            f.at("history_categories").list_value().values(j).number_value()));
+        b->set_timestamp_ms(1000 + j);
+      }
+      const auto& cands = f.at("candidate_items").list_value();
+      for (int c = 0; c < cands.values_size(); ++c) {
+        v1::Candidate* cand = q->add_candidates();
+        cand->set_item_id(static_cast<int64_t>(cands.values(c).number_value()));
+        cand->set_category_id(static_cast<int64_t>(
+            f.at("candidate_categories").list_value().values(c).number_value()));
+      }
+      used.push_back(u);
+    }
+    ASSERT_GE(used.size(), 3u);
+    v1::ScoreResponse response;
+    const grpc::Status s = Score(request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.model().version(), 1);
+    ASSERT_EQ(response.results_size(), static_cast<int>(used.size()));
+    for (size_t i = 0; i < used.size(); ++i) {
+      const auto& f = users.values(used[i]).struct_value().fields();
+      const auto& want = f.at("probabilities").list_value();
+      const v1::QueryResult& r = response.results(static_cast<int>(i));
+      EXPECT_EQ(r.history_length(), f.at("history_items").list_value().values_size());
+      EXPECT_FALSE(r.history_truncated());
+      ASSERT_EQ(r.scores_size(), want.values_size());
+      for (int c = 0; c < r.scores_size(); ++c) {
+        EXPECT_NEAR(r.scores(c).ctr(), want.values(c).number_value(), 1e-4) << model;
+        const auto& behaviors = r.scores(c).behaviors();
+        ASSERT_EQ(behaviors.size(), std::min(5, r.history_length()));  // K = 5
+        double total = 0;
+        for (const auto& b : behaviors) {
+          total += b.weight();
+          EXPECT_EQ(b.behavior().timestamp_ms(), 1000 + b.position());
+        }
+        EXPECT_NEAR(total, 1.0, 1e-5);
+      }
+    }
+  }
+}
+
+TEST_F(BehaviorSearchServiceTest, StoredHistoriesAreReadTruncatedAndTopKCanBeOverridden) {
+  std::vector<store::Event> events;
+  for (int i = 0; i < 50; ++i) {  // more than max_history (20)
+    store::Event e;
+    e.user_id = "bob";
+    e.event_id = absl::StrCat("e", i);
+    e.item_id = i % 60 + 1;
+    e.category_id = i % 7;  // 0..6; the models know 0..6
+    e.timestamp_ms = i;
+    events.push_back(e);
+  }
+  store::Event unknown = events[0];
+  unknown.event_id = "unknown";
+  unknown.item_id = 5000;  // not in the catalogue: skipped
+  unknown.timestamp_ms = 60;
+  events.push_back(unknown);
+  ASSERT_THAT(store_->IngestEvents(events).status(), IsOk());
+  v1::ScoreRequest request;
+  request.mutable_model()->set_name("dare-tiny");
+  v1::ScoreQuery* bob = request.add_queries();
+  bob->mutable_user()->set_user_id("bob");
+  bob->set_top_k(8);
+  bob->set_return_behaviors(true);
+  bob->add_candidates()->set_item_id(3);
+  v1::ScoreQuery* nobody = request.add_queries();
+  nobody->mutable_user()->set_user_id("nobody");
+  nobody->add_candidates()->set_item_id(4);
+  v1::ScoreResponse response;
+  const grpc::Status s = Score(request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::QueryResult& b = response.results(0);
+  EXPECT_EQ(b.history_length(), 19);  // the 20 most recent, less the unknown item
+  EXPECT_TRUE(b.history_truncated());
+  EXPECT_EQ(b.scores(0).behaviors_size(), 8);
+  for (const auto& r : b.scores(0).behaviors()) EXPECT_GE(r.behavior().timestamp_ms(), 31);
+  const v1::QueryResult& n = response.results(1);
+  EXPECT_EQ(n.history_length(), 0);
+  EXPECT_GE(n.scores(0).ctr(), 0.0f);
+  EXPECT_LE(n.scores(0).ctr(), 1.0f);
+}
+
+TEST_F(BehaviorSearchServiceTest, BadRequestsGetClearStatuses) {
+  struct Case {
+    std::function<void(v1::ScoreRequest*)> edit;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  auto base = [] {
+    v1::ScoreRequest r;
+    r.mutable_model()->set_name("dare-tiny");
+    v1::ScoreQuery* q = r.add_queries();
+    q->mutable_user()->mutable_history()->add_behaviors()->set_item_id(3);
+    q->add_candidates()->set_item_id(4);
+    return r;
+  };
+  const Case cases[] = {
+      {[](v1::ScoreRequest* r) { r->mutable_model()->set_name("din"); },
+       grpc::StatusCode::NOT_FOUND, "no model 'din'; this server serves: dare-tiny, twin-tiny"},
+      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidates()->set_item_id(999); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[1].item_id: item 999"},
+      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_candidates(0)->set_category_id(77); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[0].category_id: 77"},
+      {[](v1::ScoreRequest* r) {
+         r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(0);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
+      {[](v1::ScoreRequest* r) {
+         r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors();
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
+      {[](v1::ScoreRequest* r) {
+         for (int i = 0; i < 40; ++i) r->mutable_queries(0)->add_candidates()->set_item_id(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "must be 1..40 (--behavior_search_max_candidates)"},
+      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->set_top_k(9); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].top_k: 9 must be 0..8"},
+      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_user()->clear_source(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user: set user_id or history"},
+      {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "queries: 0 entries"},
+  };
+  for (const Case& c : cases) {
+    v1::ScoreRequest request = base();
+    c.edit(&request);
+    v1::ScoreResponse response;
+    const grpc::Status s = Score(request, &response);
+    EXPECT_EQ(s.error_code(), c.code) << c.message << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.message));
+  }
+}
+
+}  // namespace
+}  // namespace recsys::behavior_search
