@@ -107,6 +107,31 @@ class DARE(nn.Module):
         h = (weights[..., None] * v).sum(1)
         return torch.cat([v_t, h, v_t * h], dim=-1)
 
+    def score_one_user(self, items, cats, hist_items, hist_cats):
+        """P(click) [C] of C candidates against one unpadded history [L] (items, cats: [C];
+        hist_*: [L]), computing the history's tokens once and the scores as one [C, L] matrix
+        product: the serving path, equal to click_probability on the history repeated C
+        times. L = 0 is allowed."""
+        length = hist_items.shape[0]
+        if length > self.max_len:
+            raise ValueError(f"history length {length} exceeds max_len {self.max_len}")
+        times = length - torch.arange(length)
+        att = self.attention_tables()
+        q = att.tokens(items, cats, torch.zeros_like(items))
+        k = att.tokens(hist_items, hist_cats, times)
+        ds = att.d_sem
+        scores = (q[:, :ds] @ k[:, :ds].T) / math.sqrt(ds) + (q[:, ds:] @ k[:, ds:].T) / math.sqrt(att.d_time)
+        v_t = self.repr.tokens(items, cats, torch.zeros_like(items))
+        if length == 0:
+            h = torch.zeros_like(v_t)
+        else:
+            top, idx = scores.topk(min(self.top_k, length), dim=1)
+            w = torch.softmax(top, dim=1)
+            v = self.repr.tokens(hist_items, hist_cats, times)
+            h = (w[..., None] * v[idx]).sum(1)
+        logits = self.mlp(torch.cat([v_t, h, v_t * h], dim=-1))
+        return torch.softmax(logits, dim=1)[:, 0]
+
     def forward(self, items, cats, hist_items, hist_cats):
         """Logits [B, 2]; class 0 = click."""
         return self.mlp(self.features(items, cats, hist_items, hist_cats))

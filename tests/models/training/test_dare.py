@@ -53,6 +53,16 @@ class SearchTest(unittest.TestCase):
         self.assertTrue(torch.isfinite(feats).all())
         np.testing.assert_allclose(feats[2, 8:].numpy(), 0.0)
 
+    def test_one_user_path_equals_the_batched_forward(self):
+        with torch.no_grad():
+            items, cats = torch.tensor([5, 6, 7, 8]), torch.tensor([1, 2, 3, 0])
+            for hist in ([9], [3, 4, 5, 6, 7, 8, 9], []):
+                h = torch.tensor(hist, dtype=torch.long)
+                one = self.model.score_one_user(items, cats, h, h % 4)
+                padded = h[None].repeat(4, 1) if hist else torch.zeros((4, 1), dtype=torch.long)
+                want = self.model.click_probability(items, cats, padded, padded % 4)
+                np.testing.assert_allclose(one.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
     def test_twin_shares_one_table_set(self):
         twin = dare.DARE(30, 4, max_len=10, variant="twin", d_item=4, d_cat=2, d_time=2)
         self.assertIsNone(twin.att)

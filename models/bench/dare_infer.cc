@@ -1,0 +1,85 @@
+// Times the C++ DARE / TWIN on fixed inputs: loads a model version, reads
+// {"history_items": [...], "history_categories": [...], "candidate_items": [...],
+// "candidate_categories": [...]} from --inputs, runs Score --iterations times after a warm-up,
+// and prints {"median_us": .., "p90_us": .., "checksum": .., "max_rss_kb": ..,
+// "loaded_rss_kb": ..} (peak RSS at the end, and before the first Score: their difference is
+// what scoring added on top of the model and the inputs). Driven by
+// models/bench/dare_bench.py, which times the PyTorch module on the same inputs.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "models/dare/dare.h"
+
+ABSL_FLAG(std::string, model, "", "model version directory (config.json + model.safetensors)");
+ABSL_FLAG(std::string, inputs, "", "JSON file with the history and the candidates");
+ABSL_FLAG(int, iterations, 20, "timed runs");
+
+namespace {
+
+std::vector<int64_t> Ints(const google::protobuf::Struct& root, const std::string& key) {
+  std::vector<int64_t> out;
+  for (const auto& x : root.fields().at(key).list_value().values()) {
+    out.push_back(static_cast<int64_t>(x.number_value()));
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  std::ifstream in(absl::GetFlag(FLAGS_inputs));
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::Struct root;
+  if (!google::protobuf::util::JsonStringToMessage(text.str(), &root).ok()) {
+    std::cerr << "dare_infer: cannot parse --inputs\n";
+    return 2;
+  }
+  auto model = recsys::models::Dare::Load(absl::GetFlag(FLAGS_model));
+  if (!model.ok()) {
+    std::cerr << "dare_infer: " << model.status() << "\n";
+    return 1;
+  }
+  const auto hist = Ints(root, "history_items"), hist_cats = Ints(root, "history_categories");
+  const auto cands = Ints(root, "candidate_items"), cand_cats = Ints(root, "candidate_categories");
+  root.Clear();  // only the inputs stay resident
+  text.str("");
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const long loaded_kb = usage.ru_maxrss;  // peak so far: model load and input parsing
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> us;
+  double checksum = 0;
+  const int iterations = std::max(1, absl::GetFlag(FLAGS_iterations));
+  for (int i = 0; i < iterations + 1; ++i) {
+    const auto t0 = Clock::now();
+    auto scores = (*model)->Score(hist, hist_cats, cands, cand_cats);
+    const auto t1 = Clock::now();
+    if (!scores.ok()) {
+      std::cerr << scores.status() << "\n";
+      return 1;
+    }
+    checksum = 0;
+    for (float p : scores->probabilities) checksum += p;
+    if (i >= 1) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  getrusage(RUSAGE_SELF, &usage);
+  std::cout << "{\"median_us\": " << us[us.size() / 2]
+            << ", \"p90_us\": " << us[us.size() * 9 / 10] << ", \"checksum\": " << checksum
+            << ", \"max_rss_kb\": " << usage.ru_maxrss << ", \"loaded_rss_kb\": " << loaded_kb
+            << "}\n";
+  return 0;
+}
