@@ -10,6 +10,8 @@
 //   recsys-cli recommend --model=NAME (--user=u1,u2 | --history=3,5,8) [--k=10]
 //                        [--retrieval=exact|index]
 //   recsys-cli score --model=NAME (--user=u1 | --history=3,5,8) --candidates=1,2,3
+//   recsys-cli ctr --model=NAME (--user=u1 | --history=3,5,8 [--history_categories=1,1,2])
+//                  --candidates=1,2 [--candidate_categories=1,2] [--top_k=K] [--explain]
 // Common flags: --target=host:port --timeout=5s --json, TLS: --tls --tls_ca_file
 // --tls_cert_file --tls_key_file --tls_server_name.
 // Exit codes: 0 ok, 1 RPC failure or not SERVING, 2 bad command line.
@@ -25,6 +27,7 @@
 #include "services/cli/channel.h"
 #include "services/cli/commands.h"
 #include "services/cli/feature_store_commands.h"
+#include "services/cli/behavior_search_commands.h"
 #include "services/cli/bench_command.h"
 #include "services/cli/seqrec_commands.h"
 #include "absl/strings/numbers.h"
@@ -53,6 +56,12 @@ ABSL_FLAG(std::string, candidates, "", "score: comma-separated candidate item id
 ABSL_FLAG(std::string, retrieval, "exact",
           "recommend, bench: exact (the kernels' catalogue top-K) or index (the feature "
           "store's FAISS index over the model's item table).");
+ABSL_FLAG(std::string, history_categories, "",
+          "ctr: category of each --history item (default 0 = unknown).");
+ABSL_FLAG(std::string, candidate_categories, "",
+          "ctr: category of each --candidates item (default 0 = unknown).");
+ABSL_FLAG(int32_t, top_k, 0, "ctr: behaviours retrieved per candidate (0 = the model's).");
+ABSL_FLAG(bool, explain, false, "ctr: print the retrieved behaviours and their weights.");
 ABSL_FLAG(std::string, rpc, "score", "bench: score or recommend.");
 ABSL_FLAG(int32_t, concurrency, 8, "bench: concurrent callers.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long each load runs.");
@@ -80,6 +89,8 @@ constexpr char kUsage[] =
     "  recommend   seqrec: top --k items of --model for --user=u1,u2 or --history=1,2,3\n"
     "              (--retrieval=index: from the feature store's FAISS index)\n"
     "  score       seqrec: scores of --candidates for --user or --history\n"
+    "  ctr         behavior_search: click probabilities of --candidates for --user or\n"
+    "              --history (with --history_categories, --candidate_categories, --explain)\n"
     "  bench       seqrec load: --rpc=score|recommend at --concurrency for --duration, then\n"
     "              a no-op RPC the same way (same --model, --user/--history, --candidates, --k)\n";
 
@@ -141,6 +152,28 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
   if (command == "checkpoint") {
     if (absl::GetFlag(FLAGS_directory).empty()) return usage("checkpoint: --directory is required");
     return cli::RunCheckpoint(ctx, absl::GetFlag(FLAGS_directory));
+  }
+  if (command == "ctr") {
+    cli::CtrArgs args;
+    args.model = absl::GetFlag(FLAGS_model);
+    if (args.model.empty()) return usage("ctr: --model is required");
+    if (absl::GetFlag(FLAGS_model_version) > 0) args.version = absl::GetFlag(FLAGS_model_version);
+    args.user_id = absl::GetFlag(FLAGS_user);
+    args.top_k = absl::GetFlag(FLAGS_top_k);
+    args.explain = absl::GetFlag(FLAGS_explain);
+    if (!ParseList("history", absl::GetFlag(FLAGS_history), &args.history) ||
+        !ParseList("history_categories", absl::GetFlag(FLAGS_history_categories),
+                   &args.history_categories) ||
+        !ParseList("candidates", absl::GetFlag(FLAGS_candidates), &args.candidates) ||
+        !ParseList("candidate_categories", absl::GetFlag(FLAGS_candidate_categories),
+                   &args.candidate_categories)) {
+      return cli::kExitUsage;
+    }
+    if (args.user_id.empty() == args.history.empty()) {
+      return usage("ctr: give exactly one of --user and --history");
+    }
+    if (args.candidates.empty()) return usage("ctr: --candidates is required");
+    return cli::RunCtr(ctx, args);
   }
   if (command == "recommend" || command == "score" || command == "bench") {
     cli::SeqRecArgs args;

@@ -242,6 +242,26 @@ TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
   EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
 }
 
+TEST_F(ServerBinaryTest, ServesTheDareModelsOfItsRepositoryToTheCli) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir_.File("data/models/dare"));
+  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/dare-tiny/1"), dir_.File("data/models/dare/1"),
+           fs::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  recsys::testing::RunResult r =
+      Cli({"ctr", "--model=dare", "--history=3,4,5,6", "--history_categories=1,2,3,1",
+           "--candidates=7,8", "--candidate_categories=2,3", "--top_k=2", "--explain"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("dare version 1, 4 behaviours"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("item 7 +ctr 0\\.[0-9]+"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("behaviour [0-3] +item [3-6] +category [1-3] +weight"));
+  r = Cli({"ctr", "--model=dare", "--history=3", "--candidates=99999"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT: queries[0].candidates[0].item_id: item 99999"));
+  recsys::testing::RunResult health = Cli({"health"});
+  EXPECT_THAT(health.out, HasSubstr("SERVING      recsys.behavior_search.v1.BehaviorSearchService"));
+}
+
 TEST_F(ServerBinaryTest, CliReportsAnUnreachableServer) {
   grpc_port_ = 1;  // nothing listens on port 1
   recsys::testing::RunResult health = Cli({"health", "--timeout=2s"});
