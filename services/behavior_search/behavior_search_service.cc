@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/model_set.h"
 #include "services/common/status_macros.h"
 
 namespace recsys::behavior_search {
@@ -63,17 +64,7 @@ void BehaviorSearchService::Stop() {
 }
 
 std::vector<admin::v1::ModelStatus> BehaviorSearchService::ReloadModels(const std::string& model) {
-  std::vector<admin::v1::ModelStatus> out;
-  for (auto& [name, manager] : models_) {
-    if (!model.empty() && model != name) continue;
-    admin::v1::ModelStatus& status = out.emplace_back();
-    status.set_model(name);
-    absl::StatusOr<bool> reloaded = manager->Reload();
-    status.set_reloaded(reloaded.ok() && *reloaded);
-    if (!reloaded.ok()) status.set_error(std::string(reloaded.status().message()));
-    for (int64_t v : manager->loaded_versions()) status.add_loaded_versions(v);
-  }
-  return out;
+  return ReloadModelSet(models_, model);
 }
 
 absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
@@ -81,17 +72,8 @@ absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
   RECSYS_RETURN_IF_ERROR(CheckCount("queries", request.queries_size(), limits_.max_batch_users,
                                     "--behavior_search_max_batch_users"));
   const common::v1::ModelSpec& spec = request.model();
-  auto it = models_.find(spec.name());
-  if (it == models_.end()) {
-    std::vector<std::string> names;
-    for (const auto& [name, unused] : models_) names.push_back(name);
-    return absl::NotFoundError(absl::StrCat("model.name: no model '", spec.name(),
-                                            "'; this server serves: ", absl::StrJoin(names, ", ")));
-  }
   Prepared p;
-  RECSYS_ASSIGN_OR_RETURN(
-      p.served, it->second->Get(spec.has_version() ? std::optional<int64_t>(spec.version())
-                                                   : std::nullopt));
+  RECSYS_ASSIGN_OR_RETURN(p.served, ResolveModel(models_, spec));
   const BehaviorModel& model = *p.served.model;
   const int64_t categories = model.config().num_categories;
   const int64_t max_history = std::min(limits_.max_history, model.config().max_len);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "models/common/layers.h"
+#include "services/common/model_set.h"
 #include "services/common/status_macros.h"
 
 namespace recsys::seqrec {
@@ -116,33 +117,14 @@ void SeqRecService::Stop() {
 }
 
 std::vector<admin::v1::ModelStatus> SeqRecService::ReloadModels(const std::string& model) {
-  std::vector<admin::v1::ModelStatus> out;
-  for (auto& [name, manager] : models_) {
-    if (!model.empty() && model != name) continue;
-    admin::v1::ModelStatus& status = out.emplace_back();
-    status.set_model(name);
-    absl::StatusOr<bool> reloaded = manager->Reload();
-    status.set_reloaded(reloaded.ok() && *reloaded);
-    if (!reloaded.ok()) status.set_error(std::string(reloaded.status().message()));
-    for (int64_t v : manager->loaded_versions()) status.add_loaded_versions(v);
-  }
-  return out;
+  return ReloadModelSet(models_, model);
 }
 
 absl::StatusOr<SeqRecService::Prepared> SeqRecService::Prepare(
     const common::v1::ModelSpec& spec, const std::vector<const common::v1::UserRef*>& users,
     const char* field) {
-  auto it = models_.find(spec.name());
-  if (it == models_.end()) {
-    std::vector<std::string> names;
-    for (const auto& [name, unused] : models_) names.push_back(name);
-    return absl::NotFoundError(absl::StrCat("model.name: no model '", spec.name(),
-                                            "'; this server serves: ", absl::StrJoin(names, ", ")));
-  }
   Prepared p;
-  RECSYS_ASSIGN_OR_RETURN(
-      p.served, it->second->Get(spec.has_version() ? std::optional<int64_t>(spec.version())
-                                                   : std::nullopt));
+  RECSYS_ASSIGN_OR_RETURN(p.served, ResolveModel(models_, spec));
   const SeqRecModel& model = *p.served.model;
   p.request.model = p.served.model;
   p.request.histories.resize(users.size());
