@@ -29,6 +29,37 @@ std::string ItemIndex::TableName(const std::string& model) {
   return name.substr(0, 64);
 }
 
+absl::Status ItemIndex::CheckPublished(const std::string& table, int64_t version,
+                                       const SeqRecModel& model) {
+  // A few rows spread over the catalogue: a rewritten version directory (other weights under
+  // the same version number) must not be served from the stale index.
+  std::vector<int64_t> rows, ids;
+  for (int64_t i = 0; i < 8; ++i) rows.push_back(1 + i * (model.num_items() - 1) / 7);
+  for (int64_t r : rows) ids.push_back(model.ItemId(r));
+  RECSYS_ASSIGN_OR_RETURN(store::EmbeddingRows stored, store_->GetEmbeddings(table, version, ids));
+  const int64_t d = model.hidden();
+  const bool same_dim = stored.dim == TableDim(model) && stored.missing.empty() &&
+                        stored.item_ids.size() == ids.size();
+  for (size_t i = 0; same_dim && i < rows.size(); ++i) {
+    const float* want = model.table().data() + rows[i] * d;
+    const float* got = stored.values.data() + static_cast<int64_t>(i) * stored.dim;
+    for (int64_t j = 0; j < d; ++j) {
+      if (got[j] != want[j]) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the feature store's table '", table, "' version ", version,
+            " holds other embeddings than the loaded model (was the version directory "
+            "rewritten? model versions are immutable; export a new version)"));
+      }
+    }
+  }
+  if (!same_dim) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the feature store's table '", table, "' version ", version, " does not match the "
+        "loaded model (dim ", stored.dim, ", expected ", TableDim(model), ", or items missing)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ItemIndex::Publish(const std::string& table, int64_t version,
                                 const SeqRecModel& model) {
   store::TableSpec spec;
@@ -39,7 +70,9 @@ absl::Status ItemIndex::Publish(const std::string& table, int64_t version,
   absl::StatusOr<std::unique_ptr<store::EmbeddingUpload>> upload =
       store_->BeginEmbeddingUpload(spec);
   // An earlier run of this server, or another replica, published this version already.
-  if (upload.status().code() == absl::StatusCode::kAlreadyExists) return absl::OkStatus();
+  if (upload.status().code() == absl::StatusCode::kAlreadyExists) {
+    return CheckPublished(table, version, model);
+  }
   if (!upload.ok()) return upload.status();
   const int64_t d = model.hidden(), dim = spec.dim;
   std::vector<int64_t> ids;

@@ -46,6 +46,9 @@ class ItemIndex {
     bool done = false;
   };
   absl::Status Publish(const std::string& table, int64_t version, const SeqRecModel& model);
+  // For a version the store already has: FAILED_PRECONDITION unless it holds this model's rows.
+  absl::Status CheckPublished(const std::string& table, int64_t version,
+                              const SeqRecModel& model);
 
   store::FeatureStore* const store_;
   const store::IndexSpec spec_;

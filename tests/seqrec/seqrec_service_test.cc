@@ -287,6 +287,15 @@ TEST_F(SeqRecServiceTest, IndexIsPublishedOnceUnderConcurrentFirstCalls) {
   auto found = again.Search("sasrec", 1, **model, *user, {iq});
   ASSERT_THAT(found.status(), IsOk());
   EXPECT_EQ((*found)[0].size(), 3u);
+
+  // Other weights under the same model name and version (a rewritten version directory)
+  // are refused, not searched in the stale index.
+  auto other = SeqRecModel::Load(absl::StrCat(RECSYS_TESTDATA_DIR, "/sasrec-tiny-post-ln/1"));
+  ASSERT_THAT(other.status(), IsOk());
+  ItemIndex restarted(store_.get(), store::IndexSpec{});
+  auto stale = restarted.Search("sasrec", 1, **other, *user, {iq});
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(stale.status().message(), HasSubstr("holds other embeddings"));
 }
 
 TEST_F(SeqRecServiceTest, IndexRetrievalNeedsAStoreAndAKnownMode) {
