@@ -50,7 +50,7 @@ class EvalParity(unittest.TestCase):
 
     def test_bert4rec(self):
         self.check(["--model=bert4rec", "--hidden=32", "--max_len=20", "--heads=2",
-                    "--dropout=0.1", "--lr=3e-3", "--dupe=10"], epochs=6)
+                    "--dropout=0.1", "--lr=3e-3", "--dupe=6"], epochs=4)
 
 
 if __name__ == "__main__":
