@@ -37,25 +37,23 @@ absl::Status ItemIndex::CheckPublished(const std::string& table, int64_t version
   for (int64_t i = 0; i < 8; ++i) rows.push_back(1 + i * (model.num_items() - 1) / 7);
   for (int64_t r : rows) ids.push_back(model.ItemId(r));
   RECSYS_ASSIGN_OR_RETURN(store::EmbeddingRows stored, store_->GetEmbeddings(table, version, ids));
-  const int64_t d = model.hidden();
-  const bool same_dim = stored.dim == TableDim(model) && stored.missing.empty() &&
-                        stored.item_ids.size() == ids.size();
-  for (size_t i = 0; same_dim && i < rows.size(); ++i) {
-    const float* want = model.table().data() + rows[i] * d;
-    const float* got = stored.values.data() + static_cast<int64_t>(i) * stored.dim;
-    for (int64_t j = 0; j < d; ++j) {
-      if (got[j] != want[j]) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "the feature store's table '", table, "' version ", version,
-            " holds other embeddings than the loaded model (was the version directory "
-            "rewritten? model versions are immutable; export a new version)"));
-      }
-    }
-  }
-  if (!same_dim) {
+  const int64_t d = model.hidden(), dim = TableDim(model);
+  if (stored.dim != dim || !stored.missing.empty() || stored.item_ids.size() != ids.size()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the feature store's table '", table, "' version ", version, " does not match the "
-        "loaded model (dim ", stored.dim, ", expected ", TableDim(model), ", or items missing)"));
+        "loaded model (dim ", stored.dim, ", expected ", dim, ", or items missing)"));
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const float* got = stored.values.data() + static_cast<int64_t>(i) * dim;
+    const float* want = model.table().data() + rows[i] * d;
+    bool same = std::equal(want, want + d, got);
+    if (dim > d) same = same && got[d] == model.bias()[rows[i]];  // the bias column
+    if (!same) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the feature store's table '", table, "' version ", version,
+          " holds other embeddings than the loaded model (was the version directory "
+          "rewritten? model versions are immutable; export a new version)"));
+    }
   }
   return absl::OkStatus();
 }

@@ -88,10 +88,10 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
                            v1::RecommendResponse* response);
   // Per query, (catalogue item id, score) best first.
   using Found = std::vector<std::vector<std::pair<int64_t, float>>>;
-  // histories: each query's model input (internal rows), for the exclusions.
   // Through the top-K batcher; hands p's histories to it.
   absl::StatusOr<Found> ExactTopK(const RpcContext& ctx, const v1::RecommendRequest& request,
                                   Prepared& p, int64_t fetch);
+  // histories: each query's model input (internal rows), for the exclusions.
   absl::StatusOr<Found> SearchIndex(const v1::RecommendRequest& request, const Prepared& p,
                                     const std::vector<std::vector<int64_t>>& histories,
                                     const std::vector<float>& users);
