@@ -1,7 +1,7 @@
 // CPU target attention with top-K: chunks of candidates are scored against blocks of history
 // with small sgemms (the two-part scale is folded into a pre-scaled copy of the queries), and
-// each candidate's scores go straight into its own K-sized heap. Scratch per thread is
-// O(chunk * block); nothing is O(C * L).
+// each candidate's scores go straight into its own lazily cut K-best buffer. Scratch per
+// thread is O(chunk * block); nothing is O(C * L).
 #include "recsys/kernels/target_attention.h"
 
 #include <cblas.h>
@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/running_topk.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/src/check.h"
 
@@ -19,51 +20,16 @@ namespace recsys::kernels {
 namespace {
 
 constexpr char kOp[] = "TargetAttentionTopK";
-// A chunk of candidates against a block of history is one small sgemm (16 x 256 x d stays
-// under OpenBLAS's single-thread threshold for d <= 64), run inside our OpenMP threads:
-// OpenBLAS's own threads would otherwise spin and fight them for the cores.
-constexpr int64_t kCandidateChunk = 16;
+// A chunk of candidates against a block of history is one sgemm run inside our OpenMP
+// threads (OpenBLAS itself is held to the calling thread: blas_threads.cc). sgemm packs the
+// key block on every call, so the chunk is wide: with 16 candidates packing took 40% of the
+// time at C = 1000, L = 10^5; 128 x 256 scores (128 KiB) still sit in L2.
+constexpr int64_t kCandidateChunk = 128;
 constexpr int64_t kHistoryBlock = 256;
 
-struct Hit {
-  float score;
-  int64_t position;
-};
-
-// Better = higher score, ties to the lower position (a strict weak order).
-bool Better(const Hit& a, const Hit& b) {
-  return a.score > b.score || (a.score == b.score && a.position < b.position);
-}
-
-// Keeps the K best hits seen; the heap top is the worst kept hit.
-class TopKHeap {
- public:
-  explicit TopKHeap(int64_t k) : k_(k) { hits_.reserve(static_cast<size_t>(k)); }
-
-  void Offer(float score, int64_t position) {
-    if (std::isnan(score)) return;
-    const Hit hit{score, position};
-    if (static_cast<int64_t>(hits_.size()) < k_) {
-      hits_.push_back(hit);
-      std::push_heap(hits_.begin(), hits_.end(), Better);
-    } else if (Better(hit, hits_.front())) {
-      std::pop_heap(hits_.begin(), hits_.end(), Better);
-      hits_.back() = hit;
-      std::push_heap(hits_.begin(), hits_.end(), Better);
-    }
-  }
-
-  // Best first.
-  std::vector<Hit> Sorted() {
-    std::vector<Hit> sorted = hits_;
-    std::sort(sorted.begin(), sorted.end(), Better);
-    return sorted;
-  }
-
- private:
-  int64_t k_;
-  std::vector<Hit> hits_;
-};
+using internal::Better;
+using internal::Candidate;
+using internal::RunningTopK;
 
 absl::Status Validate(const Device& device, const TargetAttentionParams& p) {
   using internal::CheckNonNegative;
@@ -118,35 +84,57 @@ void ScoreBlock(const TargetAttentionParams& p, const float* queries, int64_t ro
     std::fill(scores, scores + rows * cols, 0.0f);
     return;
   }
+  if (rows == 1) {  // a matrix-vector product: sgemm would pack the key block for one row
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(cols), static_cast<int>(p.att_dim),
+                1.0f, p.keys + j0 * p.att_dim, static_cast<int>(p.att_dim), queries, 1, 0.0f,
+                scores, 1);
+    return;
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
               static_cast<int>(cols), static_cast<int>(p.att_dim), 1.0f, queries,
               static_cast<int>(p.att_dim), p.keys + j0 * p.att_dim, static_cast<int>(p.att_dim),
               0.0f, scores, static_cast<int>(cols));
 }
 
-// Softmax over the selected scores, weighted sum of their values, padded outputs.
-void Finish(const TargetAttentionParams& p, int64_t c, std::vector<Hit> hits) {
+// Softmax over the selected scores, weighted sum of their values, padded outputs. hits: best
+// first; a -inf (or NaN) score is not a pick.
+void Finish(const TargetAttentionParams& p, int64_t c, const std::vector<Candidate>& hits) {
   const int64_t k = p.top_k;
+  const int64_t picked = std::find_if(hits.begin(), hits.end(),
+                                      [](const Candidate& h) {
+                                        return h.score == -std::numeric_limits<float>::infinity();
+                                      }) -
+                         hits.begin();
   float* out = p.out + c * p.value_dim;
   std::fill(out, out + p.value_dim, 0.0f);
   double total = 0;
-  std::vector<double> w(hits.size());
-  for (size_t i = 0; i < hits.size(); ++i) {
+  std::vector<double> w(static_cast<size_t>(picked));
+  for (int64_t i = 0; i < picked; ++i) {
     w[i] = std::exp(static_cast<double>(hits[i].score) - hits.front().score);
     total += w[i];
   }
   for (int64_t i = 0; i < k; ++i) {
-    const bool real = i < static_cast<int64_t>(hits.size());
+    const bool real = i < picked;
     const float weight = real ? static_cast<float>(w[i] / total) : 0.0f;
-    p.selected[c * k + i] = real ? hits[i].position : -1;
+    p.selected[c * k + i] = real ? hits[i].row : -1;
     p.weights[c * k + i] = weight;
     if (p.scores != nullptr) {
       p.scores[c * k + i] = real ? hits[i].score : -std::numeric_limits<float>::infinity();
     }
     if (!real) continue;
-    const float* value = p.values + hits[i].position * p.value_dim;
+    const float* value = p.values + hits[i].row * p.value_dim;
     for (int64_t d = 0; d < p.value_dim; ++d) out[d] += weight * value[d];
   }
+}
+
+// The sorted positions whose key_valid is 0 (skipped by every candidate's search).
+std::vector<int64_t> MaskedPositions(const TargetAttentionParams& p) {
+  std::vector<int64_t> masked;
+  if (p.key_valid == nullptr) return masked;
+  for (int64_t j = 0; j < p.history_len; ++j) {
+    if (p.key_valid[j] == 0) masked.push_back(j);
+  }
+  return masked;
 }
 
 }  // namespace
@@ -165,7 +153,10 @@ absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionPara
   const int64_t slices =
       std::min(blocks, std::max<int64_t>(1, (2 * threads + chunks - 1) / chunks));
   const int64_t blocks_per_slice = (blocks + slices - 1) / slices;
-  std::vector<TopKHeap> heaps(static_cast<size_t>(c_count * slices), TopKHeap(p.top_k));
+  const std::vector<int64_t> masked = MaskedPositions(p);
+  const std::vector<float> zeros(static_cast<size_t>(kHistoryBlock), 0.0f);  // no bias
+  std::vector<RunningTopK> running(static_cast<size_t>(c_count * slices));
+  for (RunningTopK& r : running) r.Reset(static_cast<size_t>(p.top_k));
 #pragma omp parallel if (c_count * l > 16384)
   {
     std::vector<float> scores(static_cast<size_t>(kCandidateChunk * kHistoryBlock));
@@ -179,21 +170,22 @@ absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionPara
         const int64_t cols = std::min(kHistoryBlock, j_end - j0);
         ScoreBlock(p, queries.data() + c0 * p.att_dim, rows, j0, cols, scores.data());
         for (int64_t c = 0; c < rows; ++c) {
-          TopKHeap& heap = heaps[(c0 + c) * slices + slice];
-          const float* row = scores.data() + c * cols;
-          for (int64_t j = 0; j < cols; ++j) {
-            if (p.key_valid == nullptr || p.key_valid[j0 + j] != 0) heap.Offer(row[j], j0 + j);
-          }
+          running[(c0 + c) * slices + slice].Merge(scores.data() + c * cols, zeros.data(), j0,
+                                                   cols, masked);
         }
       }
     }
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < c_count; ++c) {
-      TopKHeap& merged = heaps[c * slices];
-      for (int64_t s = 1; s < slices; ++s) {
-        for (const Hit& hit : heaps[c * slices + s].Sorted()) merged.Offer(hit.score, hit.position);
+      std::vector<Candidate> all;
+      for (int64_t s = 0; s < slices; ++s) {
+        const std::vector<Candidate>& kept = running[c * slices + s].candidates();
+        all.insert(all.end(), kept.begin(), kept.end());
       }
-      Finish(p, c, merged.Sorted());
+      const int64_t kept = std::min<int64_t>(p.top_k, static_cast<int64_t>(all.size()));
+      std::partial_sort(all.begin(), all.begin() + kept, all.end(), Better);
+      all.resize(static_cast<size_t>(kept));
+      Finish(p, c, all);
     }
   }
   return absl::OkStatus();

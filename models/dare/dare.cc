@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "models/common/layers.h"
@@ -30,15 +31,38 @@ void PRelu(float a, std::vector<float>& x) {
 }  // namespace
 
 void Dare::Tables::Tokens(absl::Span<const int64_t> items, absl::Span<const int64_t> cats,
-                          const std::vector<int64_t>& times, std::vector<float>* out) const {
-  const int64_t d = d_item + d_cat + d_time;
-  out->resize(items.size() * static_cast<size_t>(d));
-  for (size_t r = 0; r < items.size(); ++r) {
-    float* row = out->data() + static_cast<int64_t>(r) * d;
-    std::copy_n(item.data() + items[r] * d_item, d_item, row);
-    std::copy_n(cat.data() + cats[r] * d_cat, d_cat, row + d_item);
-    std::copy_n(time.data() + times[r] * d_time, d_time, row + d_item + d_cat);
+                          bool history, float* out) const {
+  // Item rows are scattered over a table of up to millions of rows: ask for them a few rows
+  // ahead so the cache misses overlap instead of queueing one by one.
+  // A long history is split over the OpenMP team: one core cannot keep enough misses in
+  // flight.
+  constexpr size_t kAhead = 8;
+  const int64_t d = dim(), rows = static_cast<int64_t>(items.size());
+#pragma omp parallel for schedule(static) if (rows > 4096)
+  for (int64_t r = 0; r < rows; ++r) {
+    if (static_cast<size_t>(r) + kAhead < items.size()) {
+      const float* next = item.data() + items[r + kAhead] * d_item;
+      __builtin_prefetch(next);
+      __builtin_prefetch(next + d_item - 1);
+    }
+    float* row = out + r * d;
+    const float* src = item.data() + items[r] * d_item;
+    for (int64_t i = 0; i < d_item; ++i) row[i] = src[i];
+    src = cat.data() + cats[r] * d_cat;
+    for (int64_t i = 0; i < d_cat; ++i) row[d_item + i] = src[i];
+    src = time.data() + (history ? rows - r : 0) * d_time;
+    for (int64_t i = 0; i < d_time; ++i) row[d_item + d_cat + i] = src[i];
   }
+}
+
+void Dare::Tables::AddToken(int64_t item_id, int64_t cat_id, int64_t time_id, float weight,
+                            float* out) const {
+  const float* src = item.data() + item_id * d_item;
+  for (int64_t i = 0; i < d_item; ++i) out[i] += weight * src[i];
+  src = cat.data() + cat_id * d_cat;
+  for (int64_t i = 0; i < d_cat; ++i) out[d_item + i] += weight * src[i];
+  src = time.data() + time_id * d_time;
+  for (int64_t i = 0; i < d_time; ++i) out[d_item + d_cat + i] += weight * src[i];
 }
 
 absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
@@ -84,7 +108,9 @@ absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
     t->d_item = di;
     t->d_cat = dc;
     t->d_time = dt;
-    RECSYS_RETURN_IF_ERROR(load.Take(prefix + ".item.weight", {c.num_items + 1, di}, &t->item));
+    std::vector<float> item;
+    RECSYS_RETURN_IF_ERROR(load.Take(prefix + ".item.weight", {c.num_items + 1, di}, &item));
+    t->item.assign(item.begin(), item.end());
     RECSYS_RETURN_IF_ERROR(load.Take(prefix + ".cat.weight", {c.num_categories + 1, dc}, &t->cat));
     return load.Take(prefix + ".time.weight", {c.max_len + 1, dt}, &t->time);
   };
@@ -93,9 +119,17 @@ absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
     RECSYS_RETURN_IF_ERROR(tables("att", c.att_item, c.att_cat, c.att_time, &model->att_));
   }
   const int64_t f = 3 * c.repr_dim();
-  RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.0", f, 0, &model->bn_w_, &model->bn_b_));
-  RECSYS_RETURN_IF_ERROR(load.Take("mlp.0.running_mean", {f}, &model->bn_mean_));
-  RECSYS_RETURN_IF_ERROR(load.Take("mlp.0.running_var", {f}, &model->bn_var_));
+  std::vector<float> bn_w, bn_b, mean, var;
+  RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.0", f, 0, &bn_w, &bn_b));
+  RECSYS_RETURN_IF_ERROR(load.Take("mlp.0.running_mean", {f}, &mean));
+  RECSYS_RETURN_IF_ERROR(load.Take("mlp.0.running_var", {f}, &var));
+  // Eval-mode BatchNorm is one affine map: y = x * scale + shift.
+  model->bn_scale_.resize(static_cast<size_t>(f));
+  model->bn_shift_.resize(static_cast<size_t>(f));
+  for (int64_t i = 0; i < f; ++i) {
+    model->bn_scale_[i] = bn_w[i] / std::sqrt(var[i] + c.bn_eps);
+    model->bn_shift_[i] = bn_b[i] - mean[i] * model->bn_scale_[i];
+  }
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.1", 200, f, &model->fc1_w_, &model->fc1_b_));
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.3", 80, 200, &model->fc2_w_, &model->fc2_b_));
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("mlp.5", 2, 80, &model->fc3_w_, &model->fc3_b_));
@@ -107,11 +141,11 @@ absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
   return model;
 }
 
-absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
-                                       absl::Span<const int64_t> history_categories,
-                                       absl::Span<const int64_t> candidate_items,
-                                       absl::Span<const int64_t> candidate_categories,
-                                       int64_t top_k) const {
+absl::StatusOr<DareScores> Dare::Search(absl::Span<const int64_t> history_items,
+                                        absl::Span<const int64_t> history_categories,
+                                        absl::Span<const int64_t> candidate_items,
+                                        absl::Span<const int64_t> candidate_categories,
+                                        int64_t top_k) const {
   const DareConfig& c = config_;
   if (top_k < 0) return absl::InvalidArgumentError("top_k must be >= 0 (0 = the model's)");
   if (history_items.size() != history_categories.size() ||
@@ -130,43 +164,71 @@ absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
   const auto cats = history_categories.subspan(static_cast<size_t>(skipped));
   const int64_t len = static_cast<int64_t>(items.size());
   const int64_t n = static_cast<int64_t>(candidate_items.size());
-  std::vector<int64_t> times(static_cast<size_t>(len)), zeros(static_cast<size_t>(n), 0);
-  for (int64_t j = 0; j < len; ++j) times[j] = len - j;
-  std::vector<float> keys, values, queries, targets;
+  // Uninitialised buffers: each is written whole before it is read.
   const Tables& att = attention();
-  att.Tokens(items, cats, times, &keys);
-  repr_.Tokens(items, cats, times, &values);
-  att.Tokens(candidate_items, candidate_categories, zeros, &queries);
-  repr_.Tokens(candidate_items, candidate_categories, zeros, &targets);
+  std::unique_ptr<float[]> keys(new float[static_cast<size_t>(len * att.dim())]);
+  std::unique_ptr<float[]> queries(new float[static_cast<size_t>(n * att.dim())]);
+  att.Tokens(items, cats, /*history=*/true, keys.get());
+  att.Tokens(candidate_items, candidate_categories, /*history=*/false, queries.get());
 
-  const int64_t dr = c.repr_dim(), k = top_k > 0 ? top_k : c.top_k;
-  std::vector<float> h(static_cast<size_t>(n * dr));
+  const int64_t k = top_k > 0 ? top_k : c.top_k;
   DareScores out;
   out.top_k = k;
   out.selected.resize(static_cast<size_t>(n * k));
   out.weights.resize(out.selected.size());
   kernels::TargetAttentionParams p;
-  p.queries = queries.data();
-  p.keys = keys.data();
-  p.values = values.data();
+  p.queries = queries.get();
+  p.keys = keys.get();
   p.num_candidates = n;
   p.history_len = len;
   p.att_dim = c.att_dim();
-  p.value_dim = dr;
+  p.value_dim = 0;  // the search only: Score sums h from the K selected rows
   p.split_dim = c.att_item + c.att_cat;  // scales 0: 1/sqrt of each part's dims
   p.top_k = k;
-  p.out = h.data();
   p.selected = out.selected.data();
   p.weights = out.weights.data();
   RECSYS_RETURN_IF_ERROR(kernels::TargetAttentionTopK(device_, p));
   for (int64_t& s : out.selected) s = s < 0 ? s : s + skipped;
+  return out;
+}
 
+absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
+                                       absl::Span<const int64_t> history_categories,
+                                       absl::Span<const int64_t> candidate_items,
+                                       absl::Span<const int64_t> candidate_categories,
+                                       int64_t top_k) const {
+  RECSYS_ASSIGN_OR_RETURN(
+      DareScores out,
+      Search(history_items, history_categories, candidate_items, candidate_categories, top_k));
+  const int64_t n = static_cast<int64_t>(candidate_items.size()), k = out.top_k;
+  const int64_t dr = config_.repr_dim(), total = static_cast<int64_t>(history_items.size());
+  std::unique_ptr<float[]> targets(new float[static_cast<size_t>(n * dr)]);
+  repr_.Tokens(candidate_items, candidate_categories, /*history=*/false, targets.get());
+  // h = sum over the selected behaviours of weight * representation token, best first: only
+  // these K rows of the representation tables are read, never all L. Position s of the
+  // caller's history has time id total - s (the most recent is 1).
+  std::vector<float> h(static_cast<size_t>(n * dr), 0.0f);
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t s = out.selected[r * k + i];
+      if (s < 0) continue;
+      repr_.AddToken(history_items[s], history_categories[s], total - s,
+                     out.weights[r * k + i], &h[r * dr]);
+    }
+  }
+  RECSYS_ASSIGN_OR_RETURN(out.probabilities, Head(targets.get(), h.data(), n));
+  return out;
+}
+
+absl::StatusOr<std::vector<float>> Dare::Head(const float* targets, const float* h, int64_t n) const {
+  const DareConfig& c = config_;
+  const int64_t dr = c.repr_dim();
   // [v_t, h, v_t * h], BatchNorm on running statistics, then the MLP.
   const int64_t f = 3 * dr;
   std::vector<float> x(static_cast<size_t>(n * f));
   for (int64_t r = 0; r < n; ++r) {
-    const float* v = targets.data() + r * dr;
-    const float* hr = h.data() + r * dr;
+    const float* v = targets + r * dr;
+    const float* hr = h + r * dr;
     float* row = x.data() + r * f;
     for (int64_t i = 0; i < dr; ++i) {
       row[i] = v[i];
@@ -174,7 +236,7 @@ absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
       row[2 * dr + i] = v[i] * hr[i];
     }
     for (int64_t i = 0; i < f; ++i) {
-      row[i] = (row[i] - bn_mean_[i]) / std::sqrt(bn_var_[i] + c.bn_eps) * bn_w_[i] + bn_b_[i];
+      row[i] = row[i] * bn_scale_[i] + bn_shift_[i];
     }
   }
   std::vector<float> a1, a2, logits;
@@ -183,11 +245,11 @@ absl::StatusOr<DareScores> Dare::Score(absl::Span<const int64_t> history_items,
   RECSYS_RETURN_IF_ERROR(Linear(device_, a1, n, 200, fc2_w_, fc2_b_, 80, a2));
   PRelu(prelu2_, a2);
   RECSYS_RETURN_IF_ERROR(Linear(device_, a2, n, 80, fc3_w_, fc3_b_, 2, logits));
-  out.probabilities.resize(static_cast<size_t>(n));
+  std::vector<float> probabilities(static_cast<size_t>(n));
   for (int64_t r = 0; r < n; ++r) {  // softmax over two classes, class 0 = click
-    out.probabilities[r] = 1.0f / (1.0f + std::exp(logits[r * 2 + 1] - logits[r * 2]));
+    probabilities[r] = 1.0f / (1.0f + std::exp(logits[r * 2 + 1] - logits[r * 2]));
   }
-  return out;
+  return probabilities;
 }
 
 }  // namespace recsys::models

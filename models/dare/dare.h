@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "models/common/huge_pages.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::models {
@@ -60,13 +61,29 @@ class Dare {
                                    absl::Span<const int64_t> candidate_categories,
                                    int64_t top_k = 0) const;
 
+  // The first stage alone: the same checks and the same selected positions and weights as
+  // Score, without the aggregation and the MLP (probabilities stay empty).
+  absl::StatusOr<DareScores> Search(absl::Span<const int64_t> history_items,
+                                    absl::Span<const int64_t> history_categories,
+                                    absl::Span<const int64_t> candidate_items,
+                                    absl::Span<const int64_t> candidate_categories,
+                                    int64_t top_k = 0) const;
+
  private:
+  // P(click) of n candidates from their representation tokens and aggregated histories.
+  absl::StatusOr<std::vector<float>> Head(const float* targets, const float* h, int64_t n) const;
+
   struct Tables {
-    std::vector<float> item, cat, time;
+    HugePageVector<float> item;  // gathered by id over the whole catalogue
+    std::vector<float> cat, time;
     int64_t d_item = 0, d_cat = 0, d_time = 0;
-    // rows x [item; cat; time] tokens.
-    void Tokens(absl::Span<const int64_t> items, absl::Span<const int64_t> cats,
-                const std::vector<int64_t>& times, std::vector<float>* out) const;
+    int64_t dim() const { return d_item + d_cat + d_time; }
+    // rows x [item; cat; time] tokens into out (rows * dim() floats). The time index of row r
+    // is rows - r for a history (most recent = 1) and 0 for candidates.
+    void Tokens(absl::Span<const int64_t> items, absl::Span<const int64_t> cats, bool history,
+                float* out) const;
+    // out += weight * the token of one behaviour (item, cat, time index).
+    void AddToken(int64_t item, int64_t cat, int64_t time, float weight, float* out) const;
   };
 
   DareConfig config_;
@@ -74,7 +91,7 @@ class Dare {
   const Tables& attention() const { return config_.variant == "twin" ? repr_ : att_; }
 
   Tables repr_, att_;  // att_ stays empty for TWIN
-  std::vector<float> bn_mean_, bn_var_, bn_w_, bn_b_;
+  std::vector<float> bn_scale_, bn_shift_;  // BatchNorm folded over its running statistics
   std::vector<float> fc1_w_, fc1_b_, fc2_w_, fc2_b_, fc3_w_, fc3_b_;
   float prelu1_ = 0, prelu2_ = 0;
 };

@@ -186,6 +186,36 @@ TEST(TargetAttentionTopK, LongHistoryAcrossBlocks) {
   ExpectMatches({1, 4099, 8, 8, 0, 64}, 9);
 }
 
+// Few distinct scores over a long history: the heap fills early and most later scores tie
+// with its worst, so runs that are passed over must never hold a better (earlier) tie.
+TEST(TargetAttentionTopK, ManyTiesOverALongHistory) {
+  for (int64_t candidates : {1, 3}) {
+    Case c{candidates, 5000, 4, 3, 0, 7};
+    std::mt19937 rng(11);
+    std::uniform_int_distribution<int> level(0, 2);
+    std::vector<float> q(candidates * 4, 1.0f), k(c.history * 4);
+    for (float& x : k) x = static_cast<float>(level(rng));
+    const auto v = Random(c.history * c.value_dim, rng);
+    Result got;
+    ASSERT_TRUE(RunOp(c, q, k, v, &got).ok());
+    EXPECT_EQ(got.selected, Reference(c, q, k, v).selected) << candidates;
+  }
+}
+
+TEST(TargetAttentionTopK, MaskedPositionsOverALongHistory) {
+  Case c{5, 20'000, 8, 4, 4, 16};
+  std::mt19937 rng(12);
+  c.key_valid.resize(c.history);
+  for (auto& valid : c.key_valid) valid = rng() % 3 != 0;
+  ExpectMatches(c, 13);
+}
+
+// value_dim 0: the search alone (positions and weights), for callers that sum their own values.
+TEST(TargetAttentionTopK, SearchWithoutValues) {
+  ExpectMatches({4, 3000, 8, 0, 0, 10}, 14);
+  ExpectMatches({1, 3000, 8, 0, 0, 10}, 15);
+}
+
 TEST(TargetAttentionTopK, ManyCandidates) { ExpectMatches({257, 700, 12, 6, 6, 16}, 10); }
 
 TEST(TargetAttentionTopK, InvalidArgumentsNameTheField) {

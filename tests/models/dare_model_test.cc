@@ -66,6 +66,12 @@ TEST_P(DareGoldenTest, MatchesThePyTorchModule) {
     auto scores = (*model)->Score(hist, Ints(f.at("history_categories")), cands,
                                   Ints(f.at("candidate_categories")));
     ASSERT_THAT(scores.status(), IsOk()) << "user " << u;
+    auto found = (*model)->Search(hist, Ints(f.at("history_categories")), cands,
+                                  Ints(f.at("candidate_categories")));
+    ASSERT_THAT(found.status(), IsOk()) << "user " << u;
+    EXPECT_EQ(found->selected, scores->selected) << "user " << u;
+    EXPECT_EQ(found->weights, scores->weights) << "user " << u;
+    EXPECT_TRUE(found->probabilities.empty());
     const std::vector<double> want = Numbers(f.at("probabilities"));
     ASSERT_EQ(scores->probabilities.size(), want.size());
     const auto& selected = f.at("selected").list_value();
@@ -92,7 +98,7 @@ TEST_P(DareGoldenTest, MatchesThePyTorchModule) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, DareGoldenTest, ::testing::Values("dare-tiny", "twin-tiny"));
+INSTANTIATE_TEST_SUITE_P(Models, DareGoldenTest, ::testing::Values("dare-tiny", "twin-tiny", "dare-long"));
 
 TEST(DareModel, BadIdsAndShapesAreNamed) {
   auto model = Dare::Load(std::string(RECSYS_TESTDATA_DIR) + "/dare-tiny/1");

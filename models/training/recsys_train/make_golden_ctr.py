@@ -22,17 +22,24 @@ from . import ctrdata, export, train_ctr
 MODELS = {
     "dare-tiny": ["--model=dare", "--att_dim=4"],
     "twin-tiny": ["--model=twin"],
+    # Trained on the same short histories, served on long ones (the C++ path builds tokens of
+    # a history over 4,096 behaviours on several threads).
+    "dare-long": ["--model=dare", "--att_dim=4", "--max_len=6000"],
 }
 COMMON = ["--data=synthetic", "--dim=8", "--max_len=30", "--top_k=5", "--batch_size=64",
           "--lr=3e-3"]
 
 
-def golden_users(data):
+def golden_users(data, max_len):
     rng = np.random.default_rng(5)
     n = data.num_items
     histories = [[], [3], [4, 9, 17], list(rng.integers(1, n + 1, size=12)),
-                 list(rng.integers(1, n + 1, size=45))]  # 45 > max_len
+                 list(rng.integers(1, n + 1, size=45))]  # 45 > max_len of the tiny ones
     candidates = [[1, 2], [n, 4, 9], [9, 10, 11, 12, 13], [2], list(range(1, 31))]
+    if max_len > 45:  # long histories, the last one longer than max_len
+        histories += [list(rng.integers(1, n + 1, size=5000)),
+                      list(rng.integers(1, n + 1, size=max_len + 900))]
+        candidates += [list(range(1, 8)), [5, 6]]
     return histories, candidates
 
 
@@ -40,7 +47,7 @@ def golden_users(data):
 def golden(model, data):
     model.eval()
     users = []
-    for history, candidates in zip(*golden_users(data)):
+    for history, candidates in zip(*golden_users(data, model.max_len)):
         history = [int(x) for x in history]
         used = history[-model.max_len:]
         c = len(candidates)
@@ -69,7 +76,7 @@ def make(out, epochs, names=None):
     for name, flags in MODELS.items():
         if names and name not in names:
             continue
-        argv = flags + COMMON + [f"--epochs={epochs}"]
+        argv = COMMON + flags + [f"--epochs={epochs}"]  # a model's flags win
         model, _, _ = train_ctr.train(train_ctr.parser().parse_args(argv), data,
                                       log=lambda s: None)
         target = os.path.join(out, name)
