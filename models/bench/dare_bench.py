@@ -3,9 +3,11 @@ dare.DARE.score_one_user: history tokens once, scores as one [C, L] matrix produ
 same inputs, in one run: history length L in 10^2..10^5 and C candidates in 1..1000, a
 catalogue of 100,000 items and 1,000 categories (random weights), d = 16 per
 field (d_R = 48) with the attention dims at 16 (d_A = 48) and at 8 (d_A = 24, DARE's halved
-search). Prints median milliseconds, the speedup (> 1 = C++ faster), the peak RSS of the
-C++ process and how much of it scoring added over the loaded model and inputs (a [C, L]
-score matrix at L = 10^5, C = 1000 would be 400 MB).
+search). Prints median milliseconds (of the whole call and of its search stage alone), the
+speedup (> 1 = C++ faster), the peak RSS of the C++ process and how much of it scoring added
+over the loaded model and inputs (a [C, L] score matrix at L = 10^5, C = 1000 would be
+400 MB), then the search and whole-call time ratios of the full over the halved attention
+dims.
 
     scripts/bench-dare.sh      (builds dare_infer, then runs this with /usr/bin/python3)
 """
@@ -63,8 +65,9 @@ def main():
     rng = np.random.default_rng(1)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {NUM_ITEMS} items, "
           f"K = 20, d_R = 48")
-    print(f"{'d_A':>4} {'L':>7} {'C':>5} {'C++ ms':>9} {'torch ms':>9} {'x torch':>8} "
-          f"{'C++ RSS MB':>10} {'scoring +MB':>11}")
+    print(f"{'d_A':>4} {'L':>7} {'C':>5} {'C++ ms':>9} {'search ms':>9} {'torch ms':>9} "
+          f"{'x torch':>8} {'C++ RSS MB':>10} {'scoring +MB':>11}")
+    measured = {}  # (att_dim, L, C) -> (C++ ms, C++ search ms)
     with tempfile.TemporaryDirectory() as tmp:
         for att_dim in (16, 8):
             model = build(att_dim)
@@ -91,11 +94,21 @@ def main():
                     if abs(ours["checksum"] - checksum) > 1e-3 * max(1.0, abs(checksum)):
                         raise SystemExit(f"d_A {3 * att_dim} L {length} C {count}: C++ and torch "
                                          f"disagree ({ours['checksum']} vs {checksum})")
+                    search_ms = ours["search_median_us"] / 1e3
+                    measured[(att_dim, length, count)] = (ours_ms, search_ms)
                     print(f"{3 * att_dim:>4} {length:>7} {count:>5} {ours_ms:>9.3f} "
-                          f"{theirs_ms:>9.3f} {theirs_ms / ours_ms:>8.2f} "
+                          f"{search_ms:>9.3f} {theirs_ms:>9.3f} {theirs_ms / ours_ms:>8.2f} "
                           f"{ours['max_rss_kb'] / 1024:>10.1f} "
                           f"{(ours['max_rss_kb'] - ours['loaded_rss_kb']) / 1024:>11.1f}",
                           flush=True)
+
+    print("\nd_A = 48 over d_A = 24, C++ (> 1 = halving the attention dims is faster)")
+    print(f"{'L':>7} {'C':>5} {'search':>8} {'whole call':>10}")
+    for (att_dim, length, count), (full, search) in measured.items():
+        if att_dim != 16 or (8, length, count) not in measured:
+            continue
+        half_full, half_search = measured[(8, length, count)]
+        print(f"{length:>7} {count:>5} {search / half_search:>8.2f} {full / half_full:>10.2f}")
 
 
 if __name__ == "__main__":
