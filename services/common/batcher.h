@@ -11,9 +11,15 @@
 //     recsys_batch_size{batcher}                 histogram of the sizes of computed batches
 //     recsys_stage_seconds{batcher,stage}        histogram, stage = "queue" (submit to batch
 //                                                start, per request) or "compute" (per batch)
+//     recsys_batcher_queue_depth{batcher}        gauge, requests queued now
+//     recsys_batcher_queue_capacity{batcher}     gauge, max_queue
+//     recsys_batcher_rejected_total{batcher,reason}  counter, requests shed: reason =
+//                                                "queue_full" or "deadline" (expired queued)
 #pragma once
 
+#include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
@@ -53,14 +59,20 @@ struct BatcherOptions {
 // Shared by every DynamicBatcher instantiation: the metric families and their series.
 class BatcherMetrics {
  public:
-  BatcherMetrics(prometheus::Registry* registry, const std::string& name);
+  BatcherMetrics(prometheus::Registry* registry, const std::string& name, int64_t max_queue);
   void ObserveBatch(size_t size, double compute_seconds);
   void ObserveQueue(double seconds);
+  void SetDepth(size_t depth);
+  void RejectQueueFull();
+  void RejectExpired();
 
  private:
   prometheus::Histogram* batch_size_ = nullptr;
   prometheus::Histogram* queue_ = nullptr;
   prometheus::Histogram* compute_ = nullptr;
+  prometheus::Gauge* depth_ = nullptr;
+  prometheus::Counter* queue_full_ = nullptr;
+  prometheus::Counter* expired_ = nullptr;
 };
 
 // Validates options; errors name the field.
@@ -75,7 +87,7 @@ class DynamicBatcher {
 
   DynamicBatcher(BatcherOptions options, BatchFn compute, prometheus::Registry* metrics = nullptr)
       : options_(std::move(options)), compute_(std::move(compute)),
-        metrics_(metrics, options_.name) {
+        metrics_(metrics, options_.name, options_.max_queue) {
     for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { Work(); });
   }
   ~DynamicBatcher() { Stop(); }
@@ -93,11 +105,13 @@ class DynamicBatcher {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return absl::UnavailableError(absl::StrCat(options_.name, " is stopping"));
       if (static_cast<int64_t>(queue_.size()) >= options_.max_queue) {
+        metrics_.RejectQueueFull();
         return absl::ResourceExhaustedError(absl::StrCat(options_.name, ": ", queue_.size(),
                                                          " requests queued, the limit (",
                                                          options_.max_queue, ")"));
       }
       queue_.push_back(pending);
+      metrics_.SetDepth(queue_.size());
     }
     ready_.notify_one();
     if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
@@ -121,6 +135,7 @@ class DynamicBatcher {
       if (stopping_ && workers_.empty()) return;
       stopping_ = true;
       left.swap(queue_);
+      metrics_.SetDepth(0);
     }
     ready_.notify_all();
     for (auto& p : left) Finish(*p, absl::UnavailableError(absl::StrCat(options_.name, " stopped")));
@@ -157,6 +172,7 @@ class DynamicBatcher {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    metrics_.SetDepth(queue_.size());
     if (!queue_.empty()) ready_.notify_one();  // more for another worker
     return batch;
   }
@@ -175,6 +191,7 @@ class DynamicBatcher {
       for (auto& p : taken) {
         metrics_.ObserveQueue(absl::ToDoubleSeconds(start - p->enqueued));
         if (p->deadline <= start) {  // nobody waits for it any more: skip the compute
+          metrics_.RejectExpired();
           Finish(*p, absl::DeadlineExceededError(
                          absl::StrCat("deadline passed waiting in ", options_.name)));
           continue;

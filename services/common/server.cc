@@ -109,6 +109,9 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
     hosted->name = name;
     ServiceEnv env{&options_, metrics_registry_.get(), policy};
     env.grpc_port = [this] { return grpc_port_; };
+    env.add_collectable = [this](const std::weak_ptr<prometheus::Collectable>& c) {
+      if (exposer_ != nullptr) exposer_->RegisterCollectable(c);
+    };
     env.call_policy.started = &hosted->started;
     env.call_policy.service_name = hosted->name.c_str();
     auto module = registry.Create(name, env);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <grpcpp/impl/service_type.h>
+#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 
 #include <functional>
@@ -31,6 +32,10 @@ struct ServiceEnv {
   // The port the gRPC server listens on, known from Start() on (a module that calls another
   // service of the same process, such as seqrec reading the embedded feature store, dials it).
   std::function<int()> grpc_port;
+  // Adds a collectable to /metrics, read at each scrape (for figures that live elsewhere,
+  // such as RocksDB's); from Start() on. The module keeps it alive; once it expires it is
+  // skipped.
+  std::function<void(const std::weak_ptr<prometheus::Collectable>&)> add_collectable;
 };
 
 struct GrpcServiceEntry {

@@ -11,6 +11,7 @@
 #include "services/common/logging.h"
 #include "services/common/status_macros.h"
 #include "services/feature_store/feature_store_service.h"
+#include "services/feature_store/store_metrics.h"
 
 ABSL_FLAG(bool, feature_store_sync_writes, true,
           "Sync the feature store's write-ahead log before acknowledging a write.");
@@ -36,7 +37,7 @@ class FeatureStoreModule final : public ServiceModule {
  public:
   FeatureStoreModule(const ServiceEnv& env, store::LocalStoreOptions options,
                      std::string checkpoint_root)
-      : options_(std::move(options)), policy_(env.call_policy) {
+      : options_(std::move(options)), env_(env), policy_(env.call_policy) {
     policy_.started = &started_;
     policy_.service_name = "feature_store";
     service_ = std::make_unique<FeatureStoreService>(policy_, std::move(checkpoint_root));
@@ -49,21 +50,31 @@ class FeatureStoreModule final : public ServiceModule {
   }
 
   absl::Status Start() override {
-    RECSYS_ASSIGN_OR_RETURN(store_, store::OpenLocalStore(options_));
+    RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<store::FeatureStore> local,
+                            store::OpenLocalStore(options_));
+    rocksdb_metrics_ = std::make_shared<RocksDbCollector>(local.get());
+    if (env_.add_collectable) env_.add_collectable(rocksdb_metrics_);
+    store_ = env_.metrics != nullptr ? WithMetrics(std::move(local), *env_.metrics, "local")
+                                     : std::move(local);
     service_->set_store(store_.get());
     started_ = true;
     log::Info("feature store open", {{"data_dir", options_.data_dir}});
     return absl::OkStatus();
   }
 
-  void Stop() override { store_.reset(); }  // no call runs any more: close RocksDB cleanly
+  void Stop() override {  // no call runs any more: close RocksDB cleanly
+    if (rocksdb_metrics_ != nullptr) rocksdb_metrics_->Detach();
+    store_.reset();
+  }
 
  private:
   const store::LocalStoreOptions options_;
+  const ServiceEnv env_;
   std::atomic<bool> started_{false};
   CallPolicy policy_;
   std::unique_ptr<FeatureStoreService> service_;
   std::unique_ptr<store::FeatureStore> store_;
+  std::shared_ptr<RocksDbCollector> rocksdb_metrics_;
 };
 
 }  // namespace

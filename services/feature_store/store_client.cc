@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/feature_store/remote_store.h"
+#include "services/feature_store/store_metrics.h"
+#include "services/common/status_macros.h"
 
 namespace recsys::feature_store {
 
@@ -19,7 +21,9 @@ absl::StatusOr<std::unique_ptr<store::FeatureStore>> OpenStoreClient(const std::
   if (shards == "none") return nullptr;
   RemoteStoreOptions options;
   options.shards = InsecureShardChannels(absl::StrSplit(shards, ',', absl::SkipEmpty()));
-  return OpenRemoteStore(options);
+  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<store::FeatureStore> remote, OpenRemoteStore(options));
+  if (env.metrics == nullptr) return remote;
+  return WithMetrics(std::move(remote), *env.metrics, "remote");
 }
 
 }  // namespace recsys::feature_store

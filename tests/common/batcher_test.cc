@@ -86,13 +86,17 @@ TEST(BatcherTest, AFullQueueIsResourceExhaustedAndExpiredRequestsAreNotComputed)
   options.max_batch = 1;
   options.max_delay = absl::ZeroDuration();
   options.max_queue = 2;
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto metrics = [&] { return prometheus::TextSerializer().Serialize(registry->Collect()); };
   DynamicBatcher<int, int> batcher(
-      options, [&](absl::Span<const int* const> batch) {
+      options,
+      [&](absl::Span<const int* const> batch) {
         if (!started.HasBeenNotified()) started.Notify();
         release.WaitForNotification();  // the worker is busy until the test says so
         computed += static_cast<int>(batch.size());
         return std::vector<absl::StatusOr<int>>(batch.size(), 1);
-      });
+      },
+      registry.get());
   std::thread busy([&] { (void)batcher.Submit(0, In(absl::Seconds(10))); });
   started.WaitForNotification();  // request 0 is being computed
   // Two requests fill the queue; they expire while the worker is busy.
@@ -104,6 +108,8 @@ TEST(BatcherTest, AFullQueueIsResourceExhaustedAndExpiredRequestsAreNotComputed)
     });
   }
   WaitQueued(batcher, 2);
+  EXPECT_THAT(metrics(), HasSubstr("recsys_batcher_queue_depth{batcher=\"batcher\"} 2"));
+  EXPECT_THAT(metrics(), HasSubstr("recsys_batcher_queue_capacity{batcher=\"batcher\"} 2"));
   EXPECT_THAT(batcher.Submit(2, In(absl::Seconds(1))).status(),
               StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("limit (2)")));
   for (auto& t : queued) t.join();
@@ -114,6 +120,12 @@ TEST(BatcherTest, AFullQueueIsResourceExhaustedAndExpiredRequestsAreNotComputed)
   busy.join();
   batcher.Stop();
   EXPECT_EQ(computed.load(), 1) << "expired requests reached the model";
+  const std::string text = metrics();
+  EXPECT_THAT(text, HasSubstr("recsys_batcher_queue_depth{batcher=\"batcher\"} 0"));
+  EXPECT_THAT(text, HasSubstr(
+                        "recsys_batcher_rejected_total{batcher=\"batcher\",reason=\"queue_full\"} 1"));
+  EXPECT_THAT(text, HasSubstr(
+                        "recsys_batcher_rejected_total{batcher=\"batcher\",reason=\"deadline\"} 2"));
 }
 
 TEST(BatcherTest, StopFailsWhatIsQueuedAndLaterSubmitsAreUnavailable) {

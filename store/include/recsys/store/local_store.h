@@ -38,4 +38,16 @@ struct LocalStoreOptions {
 // process; UNAVAILABLE on I/O errors; INVALID_ARGUMENT for bad options.
 absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOptions& options);
 
+// RocksDB's own health figures of an open local store, read when asked (for /metrics).
+struct RocksDbHealth {
+  bool write_stopped = false;          // writes are blocked until compaction catches up
+  uint64_t delayed_write_rate = 0;     // bytes/s writes are slowed to; 0 = not slowed
+  uint64_t stall_micros = 0;           // time writes have waited in stalls since open
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t running_compactions = 0;
+  uint64_t immutable_memtables = 0;    // summed over column families
+};
+// FAILED_PRECONDITION when store was not made by OpenLocalStore.
+absl::StatusOr<RocksDbHealth> ReadRocksDbHealth(const FeatureStore& store);
+
 }  // namespace recsys::store
