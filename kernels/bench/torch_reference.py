@@ -74,6 +74,8 @@ def main(paths):
     print("-" * len(header))
     with torch.no_grad():
         for path in paths:
+            if os.path.getsize(path) == 0:  # a --benchmark_filter that matched nothing
+                continue
             with open(path) as f:
                 results = json.load(f)["benchmarks"]
             for r in results:
