@@ -118,6 +118,9 @@ TEST(BatcherTest, AFullQueueIsResourceExhaustedAndExpiredRequestsAreNotComputed)
   }
   release.Notify();
   busy.join();
+  // The worker drops both expired requests before Stop (which would fail leftovers as
+  // "stopped" instead); Stop joins it, so every drop is counted when it returns.
+  WaitQueued(batcher, 0);
   batcher.Stop();
   EXPECT_EQ(computed.load(), 1) << "expired requests reached the model";
   const std::string text = metrics();
