@@ -22,14 +22,20 @@ std::string Text(const prometheus::Collectable& c) {
   return prometheus::TextSerializer().Serialize(c.Collect());
 }
 
-TEST(StoreMetrics, CallsAreCountedByOperationAndCode) {
-  recsys::testing::TempDir dir;
+std::unique_ptr<store::FeatureStore> OpenStore(const recsys::testing::TempDir& dir) {
   store::LocalStoreOptions options;
   options.data_dir = dir.path() + "/db";
   auto local = store::OpenLocalStore(options);
-  ASSERT_THAT(local.status(), IsOk());
+  EXPECT_THAT(local.status(), IsOk());
+  return local.ok() ? *std::move(local) : nullptr;
+}
+
+TEST(StoreMetrics, CallsAreCountedByOperationAndCode) {
+  recsys::testing::TempDir dir;
+  auto local = OpenStore(dir);
+  ASSERT_NE(local, nullptr);
   prometheus::Registry registry;
-  auto metered = WithMetrics(*std::move(local), registry, "local");
+  auto metered = WithMetrics(std::move(local), registry, "local");
   // Before any call the OK series exist at 0, so rate() has a baseline.
   EXPECT_THAT(Text(registry), HasSubstr("recsys_feature_store_operations_total{code=\"OK\","
                                         "op=\"ingest_events\",store=\"local\"} 0"));
@@ -57,11 +63,9 @@ TEST(StoreMetrics, CallsAreCountedByOperationAndCode) {
 
 TEST(StoreMetrics, RocksDbHealthIsReadAtEachScrapeUntilDetached) {
   recsys::testing::TempDir dir;
-  store::LocalStoreOptions options;
-  options.data_dir = dir.path() + "/db";
-  auto local = store::OpenLocalStore(options);
-  ASSERT_THAT(local.status(), IsOk());
-  RocksDbCollector collector(local->get());
+  auto local = OpenStore(dir);
+  ASSERT_NE(local, nullptr);
+  RocksDbCollector collector(local.get());
   const std::string text = Text(collector);
   for (const char* name : {"recsys_rocksdb_write_stopped 0", "recsys_rocksdb_stall_seconds_total 0",
                            "recsys_rocksdb_delayed_write_rate_bytes 0",
@@ -74,7 +78,7 @@ TEST(StoreMetrics, RocksDbHealthIsReadAtEachScrapeUntilDetached) {
   EXPECT_THAT(collector.Collect(), IsEmpty());
   // Not a local store: nothing to report, no error.
   prometheus::Registry registry;
-  auto metered = WithMetrics(*std::move(local), registry, "local");
+  auto metered = WithMetrics(std::move(local), registry, "local");
   EXPECT_THAT(RocksDbCollector(metered.get()).Collect(), IsEmpty());
   EXPECT_THAT(Text(registry), Not(IsEmpty()));
 }
