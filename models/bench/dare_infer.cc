@@ -45,6 +45,21 @@ long StatusKb(const std::string& key) {
   return 0;
 }
 
+// Microseconds of `iterations` runs of f after one warm-up, sorted; f's first error.
+template <typename F>
+absl::StatusOr<std::vector<double>> TimeRuns(const F& f, int iterations) {
+  std::vector<double> us;
+  for (int i = 0; i < iterations + 1; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const absl::Status status = f();
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!status.ok()) return status;
+    if (i >= 1) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  std::sort(us.begin(), us.end());
+  return us;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,40 +85,28 @@ int main(int argc, char** argv) {
   // scoring needed on top of the loaded model and inputs.
   std::ofstream("/proc/self/clear_refs") << "5";
   const long loaded_kb = StatusKb("VmRSS:");
-  using Clock = std::chrono::steady_clock;
-  std::vector<double> us;
-  double checksum = 0;
   const int iterations = std::max(1, absl::GetFlag(FLAGS_iterations));
-  for (int i = 0; i < iterations + 1; ++i) {
-    const auto t0 = Clock::now();
+  double checksum = 0;
+  const auto score = [&]() -> absl::Status {
     auto scores = (*model)->Score(hist, hist_cats, cands, cand_cats);
-    const auto t1 = Clock::now();
-    if (!scores.ok()) {
-      std::cerr << scores.status() << "\n";
-      return 1;
-    }
+    if (!scores.ok()) return scores.status();
     checksum = 0;
     for (float p : scores->probabilities) checksum += p;
-    if (i >= 1) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-  }
-  std::sort(us.begin(), us.end());
+    return absl::OkStatus();
+  };
+  const auto search = [&]() { return (*model)->Search(hist, hist_cats, cands, cand_cats).status(); };
+  absl::StatusOr<std::vector<double>> us = TimeRuns(score, iterations);
   const long peak_kb = StatusKb("VmHWM:");
   // The first stage alone (attention tokens, scores, top-K), for DARE's search-time claim.
-  std::vector<double> search_us;
-  for (int i = 0; i < iterations + 1; ++i) {
-    const auto t0 = Clock::now();
-    auto found = (*model)->Search(hist, hist_cats, cands, cand_cats);
-    const auto t1 = Clock::now();
-    if (!found.ok()) {
-      std::cerr << found.status() << "\n";
-      return 1;
-    }
-    if (i >= 1) search_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  absl::StatusOr<std::vector<double>> search_us =
+      us.ok() ? TimeRuns(search, iterations) : us.status();
+  if (!search_us.ok()) {
+    std::cerr << search_us.status() << "\n";
+    return 1;
   }
-  std::sort(search_us.begin(), search_us.end());
-  std::cout << "{\"median_us\": " << us[us.size() / 2]
-            << ", \"p90_us\": " << us[us.size() * 9 / 10]
-            << ", \"search_median_us\": " << search_us[search_us.size() / 2]
+  std::cout << "{\"median_us\": " << (*us)[us->size() / 2]
+            << ", \"p90_us\": " << (*us)[us->size() * 9 / 10]
+            << ", \"search_median_us\": " << (*search_us)[search_us->size() / 2]
             << ", \"checksum\": " << checksum
             << ", \"max_rss_kb\": " << peak_kb << ", \"loaded_rss_kb\": " << loaded_kb
             << "}\n";
