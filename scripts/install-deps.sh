@@ -24,8 +24,9 @@ packages=(
   # model training, export and golden outputs (models/training), and the benchmarks' peer;
   # Debian's torch calls libblas.so.3, which OpenBLAS (above) takes over
   python3-torch python3-numpy
-  # deployment tests: promtool and a real Prometheus server (deploy/prometheus)
-  prometheus
+  # deployment tests: promtool and a real Prometheus server (deploy/prometheus), and YAML
+  # for the test that reads the shipped rules
+  prometheus python3-yaml
 )
 # Node.js runs the Helm chart's manifest validation; a Node.js from elsewhere (with its own
 # npm) is kept, else Debian's.
