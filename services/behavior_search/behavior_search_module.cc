@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "services/behavior_search/behavior_search_service.h"
 #include "services/common/logging.h"
+#include "services/common/model_set.h"
 #include "services/common/status_macros.h"
 #include "services/feature_store/store_client.h"
 
@@ -71,22 +72,17 @@ class BehaviorSearchModule final : public ServiceModule {
     RECSYS_ASSIGN_OR_RETURN(store_, feature_store::OpenStoreClient(
                                         absl::GetFlag(FLAGS_behavior_search_feature_store), env_));
     const std::string repo = env_.options->ResolvedModelRepo();
-    std::map<std::string, std::unique_ptr<BehaviorModels>> models;
+    BehaviorModels::Options o;
+    o.load = [](const std::string& dir) { return BehaviorModel::Load(dir); };
+    o.warm_up = [](const BehaviorModel& m) { return m.dare().Score({1}, {0}, {1}, {0}).status(); };
+    o.poll_interval = env_.options->model_poll_interval;
+    o.metrics = env_.metrics;
+    RECSYS_ASSIGN_OR_RETURN(
+        ModelSet<BehaviorModel> models,
+        (StartModelSet<BehaviorModel>(repo, {"dare"}, absl::GetFlag(FLAGS_behavior_search_models),
+                                      std::move(o))));
     std::vector<std::string> names;
-    for (const std::string& name :
-         ModelsOfArchitecture(repo, {"dare"}, absl::GetFlag(FLAGS_behavior_search_models))) {
-      BehaviorModels::Options o;
-      o.repo = repo;
-      o.name = name;
-      o.load = [](const std::string& dir) { return BehaviorModel::Load(dir); };
-      o.warm_up = [](const BehaviorModel& m) { return m.dare().Score({1}, {0}, {1}, {0}).status(); };
-      o.poll_interval = env_.options->model_poll_interval;
-      o.metrics = env_.metrics;
-      auto manager = std::make_unique<BehaviorModels>(std::move(o));
-      RECSYS_RETURN_IF_ERROR(manager->Start());
-      models.emplace(name, std::move(manager));
-      names.push_back(name);
-    }
+    for (const auto& [name, unused] : models) names.push_back(name);
     if (models.empty()) {
       log::Warn("behavior_search serves no model: the model repository has no dare export",
                 {{"model_repo", repo}});

@@ -14,11 +14,31 @@
 #include "recsys/admin/v1/admin.pb.h"
 #include "recsys/common/v1/common.pb.h"
 #include "services/common/model_manager.h"
+#include "services/common/status_macros.h"
 
 namespace recsys {
 
 template <typename Model>
 using ModelSet = std::map<std::string, std::unique_ptr<ModelManager<Model>>>;
+
+// One started manager per model of `architectures` in the repository (all of them, or those
+// named in the comma list `wanted`; see ModelsOfArchitecture), each loading its newest version with `load` and
+// warming it with `warm_up`. The first manager that fails to start fails the call.
+template <typename Model>
+absl::StatusOr<ModelSet<Model>> StartModelSet(
+    const std::string& repo, const std::vector<std::string>& architectures,
+    const std::string& wanted, typename ModelManager<Model>::Options options) {
+  ModelSet<Model> models;
+  options.repo = repo;
+  for (const std::string& name : ModelsOfArchitecture(repo, architectures, wanted)) {
+    typename ModelManager<Model>::Options o = options;
+    o.name = name;
+    auto manager = std::make_unique<ModelManager<Model>>(std::move(o));
+    RECSYS_RETURN_IF_ERROR(manager->Start());
+    models.emplace(name, std::move(manager));
+  }
+  return models;
+}
 
 // The version spec asks for: NOT_FOUND naming the served models for an unknown name, the
 // manager's NOT_FOUND / UNAVAILABLE for a version it does not hold.

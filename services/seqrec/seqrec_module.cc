@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "services/common/logging.h"
+#include "services/common/model_set.h"
 #include "services/common/status_macros.h"
 #include "services/feature_store/store_client.h"
 #include "services/seqrec/seqrec_service.h"
@@ -63,20 +64,15 @@ class SeqRecModule final : public ServiceModule {
     }
     RECSYS_RETURN_IF_ERROR(OpenStore());
     const std::string repo = env_.options->ResolvedModelRepo();
-    std::map<std::string, std::unique_ptr<ModelVersions>> models;
-    for (const std::string& name : ModelsOfArchitecture(repo, {"sasrec", "bert4rec"},
-                                                        absl::GetFlag(FLAGS_seqrec_models))) {
-      ModelVersions::Options o;
-      o.repo = repo;
-      o.name = name;
-      o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
-      o.warm_up = [](const SeqRecModel& m) { return m.UserVectors({{1}}).status(); };
-      o.poll_interval = env_.options->model_poll_interval;
-      o.metrics = env_.metrics;
-      auto manager = std::make_unique<ModelVersions>(std::move(o));
-      RECSYS_RETURN_IF_ERROR(manager->Start());
-      models.emplace(name, std::move(manager));
-    }
+    ModelVersions::Options o;
+    o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
+    o.warm_up = [](const SeqRecModel& m) { return m.UserVectors({{1}}).status(); };
+    o.poll_interval = env_.options->model_poll_interval;
+    o.metrics = env_.metrics;
+    RECSYS_ASSIGN_OR_RETURN(
+        ModelSet<SeqRecModel> models,
+        (StartModelSet<SeqRecModel>(repo, {"sasrec", "bert4rec"},
+                                    absl::GetFlag(FLAGS_seqrec_models), std::move(o))));
     if (models.empty()) {
       log::Warn("seqrec serves no model: the model repository has no sasrec/bert4rec export",
                 {{"model_repo", repo}});
