@@ -111,11 +111,7 @@ class BehaviorSearchModule final : public ServiceModule {
     grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* call,
                                     const v1::ScoreRequest* request,
                                     v1::ScoreResponse* response) override {
-      if (!module_->started_) {
-        grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "behavior_search is starting"));
-        return reactor;
-      }
+      if (!module_->started_) return RejectStarting(call, module_->policy_);
       return module_->impl_->Score(call, request, response);
     }
 

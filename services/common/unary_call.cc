@@ -25,14 +25,20 @@ absl::Status RunBody(const RpcContext& ctx, CallBody& body) {
 
 }  // namespace
 
+grpc::ServerUnaryReactor* RejectStarting(grpc::CallbackServerContext* call,
+                                         const CallPolicy& policy) {
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(absl::UnavailableError(
+      absl::StrCat("service '", policy.service_name, "' is still starting; retry shortly"))));
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* call,
                                          const CallPolicy& policy, CallBody body) {
-  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   if (policy.started != nullptr && !policy.started->load(std::memory_order_acquire)) {
-    reactor->Finish(ToGrpcStatus(absl::UnavailableError(
-        absl::StrCat("service '", policy.service_name, "' is still starting; retry shortly"))));
-    return reactor;
+    return RejectStarting(call, policy);
   }
+  grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
   std::optional<ConcurrencyLimiter::Permit> permit;
   if (policy.limiter != nullptr) {
     if (absl::Status admitted = policy.limiter->TryAcquire(&permit); !admitted.ok()) {

@@ -53,6 +53,11 @@ using CallBody = absl::AnyInvocable<absl::Status(const RpcContext&)>;
 grpc::ServerUnaryReactor* StartUnaryCall(grpc::CallbackServerContext* call,
                                          const CallPolicy& policy, CallBody body);
 
+// Finishes the call at once with UNAVAILABLE: the policy's service is still starting. For
+// handlers whose implementation does not exist yet (StartUnaryCall checks this itself).
+grpc::ServerUnaryReactor* RejectStarting(grpc::CallbackServerContext* call,
+                                         const CallPolicy& policy);
+
 template <typename Request, typename Response, typename Body>
 grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* call, const CallPolicy& policy,
                                      const Request* request, Response* response, Body body) {

@@ -113,22 +113,17 @@ class SeqRecModule final : public ServiceModule {
     grpc::ServerUnaryReactor* Recommend(grpc::CallbackServerContext* call,
                                         const v1::RecommendRequest* request,
                                         v1::RecommendResponse* response) override {
-      if (!module_->started_) return Unavailable(call);
+      if (!module_->started_) return RejectStarting(call, module_->policy_);
       return module_->impl_->Recommend(call, request, response);
     }
     grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* call,
                                     const v1::ScoreRequest* request,
                                     v1::ScoreResponse* response) override {
-      if (!module_->started_) return Unavailable(call);
+      if (!module_->started_) return RejectStarting(call, module_->policy_);
       return module_->impl_->Score(call, request, response);
     }
 
    private:
-    grpc::ServerUnaryReactor* Unavailable(grpc::CallbackServerContext* call) {
-      grpc::ServerUnaryReactor* reactor = call->DefaultReactor();
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "seqrec is starting"));
-      return reactor;
-    }
     SeqRecModule* module_;
   };
 
