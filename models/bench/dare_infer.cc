@@ -7,18 +7,16 @@
 // RSS while scoring (the peak is reset first); their difference is what scoring needed. Driven by
 // models/bench/dare_bench.py, which times the PyTorch module on the same inputs.
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
-#include <chrono>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "models/bench/bench_util.h"
 #include "models/dare/dare.h"
 
 ABSL_FLAG(std::string, model, "", "model version directory (config.json + model.safetensors)");
@@ -26,6 +24,9 @@ ABSL_FLAG(std::string, inputs, "", "JSON file with the history and the candidate
 ABSL_FLAG(int, iterations, 20, "timed runs");
 
 namespace {
+
+using recsys::models::bench::ReadJsonInputs;
+using recsys::models::bench::TimeRuns;
 
 std::vector<int64_t> Ints(const google::protobuf::Struct& root, const std::string& key) {
   std::vector<int64_t> out;
@@ -45,33 +46,16 @@ long StatusKb(const std::string& key) {
   return 0;
 }
 
-// Microseconds of `iterations` runs of f after one warm-up, sorted; f's first error.
-template <typename F>
-absl::StatusOr<std::vector<double>> TimeRuns(const F& f, int iterations) {
-  std::vector<double> us;
-  for (int i = 0; i < iterations + 1; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const absl::Status status = f();
-    const auto t1 = std::chrono::steady_clock::now();
-    if (!status.ok()) return status;
-    if (i >= 1) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
-  }
-  std::sort(us.begin(), us.end());
-  return us;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  std::ifstream in(absl::GetFlag(FLAGS_inputs));
-  std::stringstream text;
-  text << in.rdbuf();
-  google::protobuf::Struct root;
-  if (!google::protobuf::util::JsonStringToMessage(text.str(), &root).ok()) {
-    std::cerr << "dare_infer: cannot parse --inputs\n";
+  absl::StatusOr<google::protobuf::Struct> inputs = ReadJsonInputs(absl::GetFlag(FLAGS_inputs));
+  if (!inputs.ok()) {
+    std::cerr << "dare_infer: " << inputs.status() << "\n";
     return 2;
   }
+  google::protobuf::Struct& root = *inputs;
   auto model = recsys::models::Dare::Load(absl::GetFlag(FLAGS_model));
   if (!model.ok()) {
     std::cerr << "dare_infer: " << model.status() << "\n";
@@ -80,7 +64,6 @@ int main(int argc, char** argv) {
   const auto hist = Ints(root, "history_items"), hist_cats = Ints(root, "history_categories");
   const auto cands = Ints(root, "candidate_items"), cand_cats = Ints(root, "candidate_categories");
   root.Clear();  // only the inputs stay resident
-  text.str("");
   // Reset the peak RSS (VmHWM) to the current RSS, so the peak read after scoring is what
   // scoring needed on top of the loaded model and inputs.
   std::ofstream("/proc/self/clear_refs") << "5";
@@ -95,11 +78,11 @@ int main(int argc, char** argv) {
     return absl::OkStatus();
   };
   const auto search = [&]() { return (*model)->Search(hist, hist_cats, cands, cand_cats).status(); };
-  absl::StatusOr<std::vector<double>> us = TimeRuns(score, iterations);
+  absl::StatusOr<std::vector<double>> us = TimeRuns(score, iterations, /*warm_ups=*/1);
   const long peak_kb = StatusKb("VmHWM:");
   // The first stage alone (attention tokens, scores, top-K), for DARE's search-time claim.
   absl::StatusOr<std::vector<double>> search_us =
-      us.ok() ? TimeRuns(search, iterations) : us.status();
+      us.ok() ? TimeRuns(search, iterations, /*warm_ups=*/1) : us.status();
   if (!search_us.ok()) {
     std::cerr << search_us.status() << "\n";
     return 1;

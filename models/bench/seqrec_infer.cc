@@ -3,18 +3,15 @@
 // --iterations times after a warm-up, and prints {"median_us": .., "p90_us": .., "checksum": ..}.
 // Driven by models/bench/seqrec_bench.py, which times the PyTorch module on the same inputs.
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
-#include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "models/bench/bench_util.h"
 #include "models/bert4rec/bert4rec.h"
 #include "models/sasrec/sasrec.h"
 
@@ -38,24 +35,22 @@ std::vector<std::vector<int64_t>> IntMatrix(const google::protobuf::Value& v) {
 template <typename Model>
 int Run(const Model& model, const std::vector<std::vector<int64_t>>& histories,
         const std::vector<std::vector<int64_t>>& candidates, int iterations) {
-  using Clock = std::chrono::steady_clock;
-  std::vector<double> us;
   double checksum = 0;
-  for (int i = 0; i < iterations + 2; ++i) {
-    const auto t0 = Clock::now();
+  const auto score = [&]() -> absl::Status {
     auto scores = model.Score(histories, candidates);
-    const auto t1 = Clock::now();
-    if (!scores.ok()) {
-      std::cerr << scores.status() << "\n";
-      return 1;
-    }
+    if (!scores.ok()) return scores.status();
     checksum = 0;
     for (float s : *scores) checksum += s;
-    if (i >= 2) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    return absl::OkStatus();
+  };
+  absl::StatusOr<std::vector<double>> us =
+      recsys::models::bench::TimeRuns(score, iterations, /*warm_ups=*/2);
+  if (!us.ok()) {
+    std::cerr << us.status() << "\n";
+    return 1;
   }
-  std::sort(us.begin(), us.end());
-  std::cout << "{\"median_us\": " << us[us.size() / 2]
-            << ", \"p90_us\": " << us[us.size() * 9 / 10] << ", \"checksum\": " << checksum
+  std::cout << "{\"median_us\": " << (*us)[us->size() / 2]
+            << ", \"p90_us\": " << (*us)[us->size() * 9 / 10] << ", \"checksum\": " << checksum
             << "}\n";
   return 0;
 }
@@ -64,16 +59,14 @@ int Run(const Model& model, const std::vector<std::vector<int64_t>>& histories,
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  std::ifstream in(absl::GetFlag(FLAGS_inputs));
-  std::stringstream text;
-  text << in.rdbuf();
-  google::protobuf::Struct root;
-  if (!google::protobuf::util::JsonStringToMessage(text.str(), &root).ok()) {
-    std::cerr << "seqrec_infer: cannot parse --inputs\n";
+  absl::StatusOr<google::protobuf::Struct> root =
+      recsys::models::bench::ReadJsonInputs(absl::GetFlag(FLAGS_inputs));
+  if (!root.ok()) {
+    std::cerr << "seqrec_infer: " << root.status() << "\n";
     return 2;
   }
-  const auto histories = IntMatrix(root.fields().at("histories"));
-  const auto candidates = IntMatrix(root.fields().at("candidates"));
+  const auto histories = IntMatrix(root->fields().at("histories"));
+  const auto candidates = IntMatrix(root->fields().at("candidates"));
   const std::string dir = absl::GetFlag(FLAGS_model);
   const int iterations = std::max(1, absl::GetFlag(FLAGS_iterations));
   if (auto sasrec = recsys::models::SasRec::Load(dir); sasrec.ok()) {
