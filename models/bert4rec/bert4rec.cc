@@ -13,12 +13,7 @@
 namespace recsys::models {
 
 absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& directory) {
-  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Read(directory));
-  RECSYS_ASSIGN_OR_RETURN(std::string architecture, config.String("architecture"));
-  if (architecture != "bert4rec") {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.path(), ": architecture is ", architecture, ", not bert4rec"));
-  }
+  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::ReadOf(directory, "bert4rec"));
   auto model = std::unique_ptr<Bert4Rec>(new Bert4Rec());
   Bert4RecConfig& c = model->config_;
   RECSYS_ASSIGN_OR_RETURN(c.num_items, config.Int("num_items"));

@@ -42,6 +42,19 @@ absl::StatusOr<double> ModelConfig::Number(const std::string& key) const {
   return (*v)->number_value();
 }
 
+absl::StatusOr<ModelConfig> ModelConfig::ReadOf(const std::string& directory,
+                                                const std::string& architecture) {
+  absl::StatusOr<ModelConfig> config = Read(directory);
+  if (!config.ok()) return config;
+  absl::StatusOr<std::string> found = config->String("architecture");
+  if (!found.ok()) return found.status();
+  if (*found != architecture) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config->path(), ": architecture is ", *found, ", not ", architecture));
+  }
+  return config;
+}
+
 absl::StatusOr<int64_t> ModelConfig::Int(const std::string& key) const {
   absl::StatusOr<double> n = Number(key);
   if (!n.ok()) return n.status();

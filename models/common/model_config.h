@@ -16,6 +16,9 @@ class ModelConfig {
  public:
   // <directory>/config.json; NOT_FOUND when missing, INVALID_ARGUMENT when not JSON.
   static absl::StatusOr<ModelConfig> Read(const std::string& directory);
+  // Read, then INVALID_ARGUMENT unless its "architecture" is `architecture`.
+  static absl::StatusOr<ModelConfig> ReadOf(const std::string& directory,
+                                            const std::string& architecture);
 
   absl::StatusOr<int64_t> Int(const std::string& key) const;
   absl::StatusOr<double> Number(const std::string& key) const;

@@ -66,12 +66,7 @@ void Dare::Tables::AddToken(int64_t item_id, int64_t cat_id, int64_t time_id, fl
 }
 
 absl::StatusOr<std::unique_ptr<Dare>> Dare::Load(const std::string& directory) {
-  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Read(directory));
-  RECSYS_ASSIGN_OR_RETURN(std::string architecture, config.String("architecture"));
-  if (architecture != "dare") {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.path(), ": architecture is ", architecture, ", not dare"));
-  }
+  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::ReadOf(directory, "dare"));
   auto model = std::unique_ptr<Dare>(new Dare());
   DareConfig& c = model->config_;
   RECSYS_ASSIGN_OR_RETURN(c.variant, config.String("variant"));

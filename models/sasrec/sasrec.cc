@@ -15,12 +15,7 @@
 namespace recsys::models {
 
 absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& directory) {
-  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::Read(directory));
-  RECSYS_ASSIGN_OR_RETURN(std::string architecture, config.String("architecture"));
-  if (architecture != "sasrec") {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.path(), ": architecture is ", architecture, ", not sasrec"));
-  }
+  RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::ReadOf(directory, "sasrec"));
   auto model = std::unique_ptr<SasRec>(new SasRec());
   SasRecConfig& c = model->config_;
   RECSYS_ASSIGN_OR_RETURN(c.num_items, config.Int("num_items"));
