@@ -54,23 +54,30 @@ def make(out, epochs, names=None):
         args = train_seqrec.parser().parse_args(flags + COMMON + [f"--epochs={epochs}"])
         model, _, _ = train_seqrec.train(args, data, log=lambda s: None)
         model.eval()
-        target = os.path.join(out, name)
-        shutil.rmtree(target, ignore_errors=True)
-        export.export(model, data.item_ids, os.path.join(target, "1"),
-                      extra={"trained_with": " ".join(flags + COMMON + [f"--epochs={epochs}"])})
-        with open(os.path.join(target, "golden.json"), "w", encoding="utf-8") as f:
-            json.dump(golden(model), f)
-        print(f"wrote {target}")
+        write_fixture(os.path.join(out, name), model, data.item_ids,
+                      flags + COMMON + [f"--epochs={epochs}"], golden(model))
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__)
+def write_fixture(target, model, item_ids, argv, outputs):
+    """<target>/1/ (the export, trained_with = argv) and <target>/golden.json (outputs),
+    replacing what was there."""
+    shutil.rmtree(target, ignore_errors=True)
+    export.export(model, item_ids, os.path.join(target, "1"),
+                  extra={"trained_with": " ".join(argv)})
+    with open(os.path.join(target, "golden.json"), "w", encoding="utf-8") as f:
+        json.dump(outputs, f)
+    print(f"wrote {target}")
+
+
+def main(make_fixtures=None, doc=__doc__):
+    """The command line of a golden-fixture script: --out, --epochs, --only."""
+    p = argparse.ArgumentParser(description=doc)
     p.add_argument("--out", required=True)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--only", nargs="*", help="model names (default: all)")
     a = p.parse_args()
     torch.set_num_threads(1)
-    make(a.out, a.epochs, a.only)
+    (make_fixtures or make)(a.out, a.epochs, a.only)
 
 
 if __name__ == "__main__":

@@ -9,15 +9,12 @@ probabilities, selected, weights}] (selected: positions in the history, best fir
 min(top_k, history length) picks; histories longer than max_len are cut to the most recent
 ones first, as the service does)."""
 
-import argparse
-import json
 import os
-import shutil
 
 import numpy as np
 import torch
 
-from . import ctrdata, export, train_ctr
+from . import ctrdata, make_golden, train_ctr
 
 MODELS = {
     "dare-tiny": ["--model=dare", "--att_dim=4"],
@@ -79,24 +76,9 @@ def make(out, epochs, names=None):
         argv = COMMON + flags + [f"--epochs={epochs}"]  # a model's flags win
         model, _, _ = train_ctr.train(train_ctr.parser().parse_args(argv), data,
                                       log=lambda s: None)
-        target = os.path.join(out, name)
-        shutil.rmtree(target, ignore_errors=True)
-        export.export(model, data.item_ids, os.path.join(target, "1"),
-                      extra={"trained_with": " ".join(argv)})
-        with open(os.path.join(target, "golden.json"), "w", encoding="utf-8") as f:
-            json.dump(golden(model, data), f)
-        print(f"wrote {target}")
-
-
-def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--out", required=True)
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--only", nargs="*", help="model names (default: all)")
-    a = p.parse_args()
-    torch.set_num_threads(1)
-    make(a.out, a.epochs, a.only)
+        make_golden.write_fixture(os.path.join(out, name), model, data.item_ids, argv,
+                                  golden(model, data))
 
 
 if __name__ == "__main__":
-    main()
+    make_golden.main(make, __doc__)
