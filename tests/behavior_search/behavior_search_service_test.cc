@@ -3,7 +3,6 @@
 #include "services/behavior_search/behavior_search_service.h"
 
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/server_credentials.h>
@@ -12,12 +11,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "recsys/store/local_store.h"
 #include "services/common/executor.h"
+#include "tests/testing/json_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -92,12 +90,8 @@ class BehaviorSearchServiceTest : public ::testing::Test {
 };
 
 google::protobuf::Struct Golden(const std::string& fixture) {
-  std::ifstream in(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
-  std::stringstream text;
-  text << in.rdbuf();
-  google::protobuf::Struct root;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok());
-  return root;
+  return recsys::testing::ReadJsonFile(
+      absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
 }
 
 // The golden users with a non-empty history of at most max_history behaviours, through gRPC,

@@ -4,17 +4,15 @@
 #include "models/dare/dare.h"
 
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/testing/json_file.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recsys::models {
@@ -42,12 +40,7 @@ std::vector<int64_t> Ints(const google::protobuf::Value& v) {
 }
 
 google::protobuf::Struct ReadGolden(const std::string& name) {
-  std::ifstream in(GoldenDir() + "/" + name + "/golden.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  google::protobuf::Struct root;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok()) << name;
-  return root;
+  return recsys::testing::ReadJsonFile(GoldenDir() + "/" + name + "/golden.json");
 }
 
 class DareGoldenTest : public ::testing::TestWithParam<std::string> {};

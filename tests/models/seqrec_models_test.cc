@@ -6,7 +6,6 @@
 #include "models/sasrec/sasrec.h"
 
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/json_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -53,11 +53,7 @@ std::vector<std::vector<int64_t>> IntMatrix(const google::protobuf::Value& v) {
 }
 
 Golden ReadGolden(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  google::protobuf::Struct root;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok()) << path;
+  const google::protobuf::Struct root = recsys::testing::ReadJsonFile(path);
   const auto& f = root.fields();
   Golden g;
   if (f.count("histories") == 0) return g;

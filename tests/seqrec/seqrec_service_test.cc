@@ -3,7 +3,6 @@
 #include "services/seqrec/seqrec_service.h"
 
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/server_credentials.h>
@@ -13,13 +12,12 @@
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "recsys/store/local_store.h"
 #include "services/common/executor.h"
+#include "tests/testing/json_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -105,12 +103,8 @@ class SeqRecServiceTest : public ::testing::Test {
 
 // golden.json of a fixture: histories, candidates and the PyTorch module's scores.
 google::protobuf::Struct Golden(const std::string& fixture) {
-  std::ifstream in(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
-  std::stringstream text;
-  text << in.rdbuf();
-  google::protobuf::Struct root;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok());
-  return root;
+  return recsys::testing::ReadJsonFile(
+      absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
 }
 
 TEST_F(SeqRecServiceTest, ScoresMatchThePyTorchModuleForBothModels) {

@@ -1,0 +1,22 @@
+#include "tests/testing/json_file.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace recsys::testing {
+
+google::protobuf::Struct ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  google::protobuf::Struct root;
+  EXPECT_TRUE(in.good() || in.eof()) << path << ": cannot read";
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok())
+      << path << ": not JSON";
+  return root;
+}
+
+}  // namespace recsys::testing

@@ -1,0 +1,14 @@
+// A JSON object from a file (golden outputs of the PyTorch reference, fixtures' configs).
+#pragma once
+
+#include <google/protobuf/struct.pb.h>
+
+#include <string>
+
+namespace recsys::testing {
+
+// The object in the file at path; a test failure naming path (and an empty object) when it
+// is missing or not JSON.
+google::protobuf::Struct ReadJsonFile(const std::string& path);
+
+}  // namespace recsys::testing
