@@ -7,8 +7,10 @@
 //   out[c]   = sum_{j in S_c} w[c, j] * values[j]
 //
 // Queries and keys are the *attention* embeddings, values the *representation* embeddings
-// (their dims may differ). Memory stays O(C*K + L*d): scores are produced block by block and
-// reduced into per-candidate top-K heaps, never as a [C, L] matrix.
+// (their dims may differ; value_dim 0 = the search alone, for callers that sum their own
+// values from `selected` and `weights`). A NaN score ranks as -inf and a -inf score is never
+// selected. Memory stays O(C*K + L*d): scores are produced block by block and reduced into
+// per-candidate K-best buffers, never as a [C, L] matrix.
 #pragma once
 
 #include <cstdint>
