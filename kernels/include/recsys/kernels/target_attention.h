@@ -8,8 +8,8 @@
 //
 // Queries and keys are the *attention* embeddings, values the *representation* embeddings
 // (their dims may differ; value_dim 0 = the search alone, for callers that sum their own
-// values from `selected` and `weights`). A NaN score ranks as -inf and a -inf score is never
-// selected. Memory stays O(C*K + L*d): scores are produced block by block and reduced into
+// values from `selected` and `weights`). A NaN score is never selected; on the CPU neither
+// is a -inf one (the CUDA kernel may pick it, with weight 0 beside any finite score). Memory stays O(C*K + L*d): scores are produced block by block and reduced into
 // per-candidate K-best buffers, never as a [C, L] matrix.
 #pragma once
 
