@@ -22,10 +22,7 @@ using ::recsys::testing::IsOk;
 using ::recsys::testing::StatusIs;
 using ::testing::HasSubstr;
 
-std::string GoldenDir() {
-  const char* dir = std::getenv("RECSYS_GOLDEN_DIR");
-  return dir != nullptr ? dir : RECSYS_TESTDATA_DIR;
-}
+std::string GoldenDir() { return recsys::testing::GoldenDir(RECSYS_TESTDATA_DIR); }
 
 std::vector<double> Numbers(const google::protobuf::Value& v) {
   std::vector<double> out;

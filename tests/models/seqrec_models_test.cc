@@ -27,10 +27,7 @@ using ::recsys::testing::IsOk;
 using ::recsys::testing::StatusIs;
 using ::testing::HasSubstr;
 
-std::string GoldenDir() {
-  const char* dir = std::getenv("RECSYS_GOLDEN_DIR");
-  return dir != nullptr ? dir : RECSYS_TESTDATA_DIR;
-}
+std::string GoldenDir() { return recsys::testing::GoldenDir(RECSYS_TESTDATA_DIR); }
 
 struct Golden {
   std::vector<std::vector<int64_t>> histories, candidates;

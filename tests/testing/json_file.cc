@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -17,6 +18,11 @@ google::protobuf::Struct ReadJsonFile(const std::string& path) {
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &root).ok())
       << path << ": not JSON";
   return root;
+}
+
+std::string GoldenDir(const std::string& committed) {
+  const char* dir = std::getenv("RECSYS_GOLDEN_DIR");
+  return dir != nullptr ? dir : committed;
 }
 
 }  // namespace recsys::testing

@@ -11,4 +11,8 @@ namespace recsys::testing {
 // is missing or not JSON.
 google::protobuf::Struct ReadJsonFile(const std::string& path);
 
+// Where golden fixtures are read from: $RECSYS_GOLDEN_DIR when set (the fresh-parity tests
+// point it at models trained now), else `committed`.
+std::string GoldenDir(const std::string& committed);
+
 }  // namespace recsys::testing
