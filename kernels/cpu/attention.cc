@@ -350,7 +350,13 @@ int64_t KeysSeen(const Plan& plan, int64_t i0, int64_t r0, int64_t n, int64_t ke
 // SLP vectoriser sometimes splits the tile into mixed vector widths.
 RECSYS_VECTOR_CLONES void GemmRows(const float* const (&a)[kGemmRows], const float* b, int64_t ldb,
                                    int64_t k, int64_t n, float* c, int64_t ldc) {
-  for (int64_t c0 = 0; c0 < n; c0 += kGemmCols) internal::GemmTile(a, b + c0, ldb, k, c + c0, ldc);
+  if (internal::WideVectors()) {
+    for (int64_t c0 = 0; c0 < n; c0 += kGemmCols) internal::GemmTile(a, b + c0, ldb, k, c + c0, ldc);
+  } else {
+    for (int64_t c0 = 0; c0 < n; c0 += internal::kGemmColsAvx2) {
+      internal::GemmTile<internal::kGemmColsAvx2>(a, b + c0, ldb, k, c + c0, ldc);
+    }
+  }
 }
 
 // Blocks of fewer query rows than this compute logits as dot products against K as stored,

@@ -141,30 +141,43 @@ RECSYS_VECTOR_INLINE float Dot(const float* a, const float* b, int64_t n) {
 }
 
 // One register-blocked tile of C = A B for small GEMMs (short-sequence attention):
-// c[r][0, kGemmCols) = sum over i < k of a[r][i] * b[i * ldb + (0, kGemmCols)] for
-// r < kGemmRows, overwriting c (row stride ldc). The unrolled loops keep the tile in 8
-// AVX-512 registers and each b vector load feeds kGemmRows FMAs. (AVX2 needs all of its 16
-// registers for the tile and spills a few: about 0.4x the AVX-512 speed.)
+// c[r][0, Cols) = sum over i < k of a[r][i] * b[i * ldb + (0, Cols)] for r < kGemmRows,
+// overwriting c (row stride ldc). The unrolled loops keep the tile in registers and each b
+// vector load feeds kGemmRows FMAs: Cols = kGemmCols fills 8 AVX-512 registers; AVX2 has 16
+// registers of half the width, so it takes Cols = kGemmColsAvx2 (8 registers) instead of
+// spilling a 32-column tile.
 constexpr int kGemmRows = 4;
 constexpr int kGemmCols = 32;
+constexpr int kGemmColsAvx2 = 16;
 
+template <int Cols = kGemmCols>
 RECSYS_VECTOR_INLINE void GemmTile(const float* const (&a)[kGemmRows], const float* b, int64_t ldb,
                                    int64_t k, float* c, int64_t ldc) {
-  float acc[kGemmRows][kGemmCols] = {};
+  float acc[kGemmRows][Cols] = {};
   for (int64_t i = 0; i < k; ++i) {
     const float* bi = b + i * ldb;
 #pragma GCC unroll 4
     for (int r = 0; r < kGemmRows; ++r) {
       const float ari = a[r][i];
 #pragma GCC unroll 32
-      for (int j = 0; j < kGemmCols; ++j) acc[r][j] += ari * bi[j];
+      for (int j = 0; j < Cols; ++j) acc[r][j] += ari * bi[j];
     }
   }
 #pragma GCC unroll 4
   for (int r = 0; r < kGemmRows; ++r) {
 #pragma GCC unroll 32
-    for (int j = 0; j < kGemmCols; ++j) c[r * ldc + j] = acc[r][j];
+    for (int j = 0; j < Cols; ++j) c[r * ldc + j] = acc[r][j];
   }
+}
+
+// Whether this CPU has 512-bit vectors (the x86-64-v4 clones run): picks a GEMM tile width.
+inline bool WideVectors() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool wide = __builtin_cpu_supports("avx512f");
+  return wide;
+#else
+  return false;
+#endif
 }
 
 }  // namespace recsys::kernels::internal
