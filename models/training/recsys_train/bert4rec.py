@@ -102,9 +102,25 @@ class BERT4Rec(nn.Module):
         """[B, vocab] logits (padding and [MASK] columns included, as the official head)."""
         return self.user_vectors(ids) @ self.word_emb.weight.T + self.out_bias
 
-    def loss(self, ids, labels):
-        """Cloze loss: labels holds the original item at masked slots, 0 elsewhere."""
+    def loss(self, ids, labels, negatives=None, log_expected=None):
+        """Cloze loss: labels holds the original item at masked slots, 0 elsewhere.
+
+        Without negatives, the official softmax over the whole vocabulary. With them, a
+        sampled softmax: each target's logit against the batch's shared negatives (drawn with
+        replacement), each negative's logit less log(expected draws of that item) and draws
+        equal to the target dropped, so that the partition sum tends to the full one (the
+        logQ correction) and the loss to the full softmax's as the draws grow. The output
+        layer is where a full-softmax step spends its time (a [masked, d] x [d, vocab]
+        product and its gradients), so this is the faster way to many steps on a CPU."""
         hidden = self.forward(ids)
         masked = labels != 0
-        logits = self.head_vectors(hidden[masked]) @ self.word_emb.weight.T + self.out_bias
-        return F.cross_entropy(logits, labels[masked])
+        h = self.head_vectors(hidden[masked])
+        target = labels[masked]
+        if negatives is None:
+            return F.cross_entropy(h @ self.word_emb.weight.T + self.out_bias, target)
+        pos = (h * self.word_emb(target)).sum(-1) + self.out_bias[target]
+        neg = h @ self.word_emb(negatives).T + (self.out_bias[negatives]
+                                                - log_expected[negatives])
+        neg = neg.masked_fill(negatives[None] == target[:, None], float("-inf"))
+        logits = torch.cat([pos[:, None], neg], 1)
+        return F.cross_entropy(logits, torch.zeros_like(target))

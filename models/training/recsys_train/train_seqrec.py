@@ -78,6 +78,28 @@ def bert4rec_batches(split, max_len, batch_size, mask_prob, mask_id, rng, dupe=1
         yield torch.tensor(ids), torch.tensor(labels)
 
 
+class NegativeSampler:
+    """Shared negatives for BERT4Rec's sampled softmax: `count` item ids per batch, drawn with
+    replacement from the training interactions' popularity (add-one smoothed) or uniformly,
+    and log(expected draws) per vocabulary id for the logQ correction (padding and [MASK]
+    are never drawn)."""
+
+    def __init__(self, split, count, kind, vocab):
+        weights = torch.ones(vocab, dtype=torch.float64)
+        if kind == "popularity":
+            items = torch.tensor([i for seq in split.train for i in seq], dtype=torch.long)
+            weights[: split.num_items + 1] += torch.bincount(items,
+                                                             minlength=split.num_items + 1)
+        weights[0] = 0.0
+        weights[vocab - 1] = 0.0  # [MASK]
+        self.q = (weights / weights.sum()).float()
+        self.count = count
+        self.log_expected = torch.log(torch.clamp(self.q * count, min=1e-30))
+
+    def draw(self):
+        return torch.multinomial(self.q, self.count, replacement=True), self.log_expected
+
+
 def build(args, num_items):
     if args.model == "sasrec":
         return sasrec.SASRec(num_items, args.max_len, args.hidden, args.blocks, args.heads,
@@ -92,6 +114,8 @@ def train(args, data, log=print):
     split = data.split()
     popularity = data.popularity()
     model = build(args, data.num_items)
+    sampler = (NegativeSampler(split, args.negatives, args.sampler, len(model.out_bias))
+               if args.model == "bert4rec" and args.negatives > 0 else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.98))
     curve = []
     best = None  # (valid NDCG@10, epoch, state) when --keep_best
@@ -109,6 +133,8 @@ def train(args, data, log=print):
             optimizer.zero_grad()
             if args.model == "sasrec":
                 loss = model.loss(*batch, kind=args.loss)
+            elif sampler is not None:
+                loss = model.loss(*batch, *sampler.draw())
             else:
                 loss = model.loss(*batch)
             loss.backward()
@@ -162,6 +188,10 @@ def parser():
     p.add_argument("--mask_prob", type=float, default=0.2, help="BERT4Rec cloze probability")
     p.add_argument("--dupe", type=int, default=10,
                    help="BERT4Rec: cloze samples per user per epoch")
+    p.add_argument("--negatives", type=int, default=0,
+                   help="BERT4Rec: shared sampled-softmax negatives per batch (0 = full softmax)")
+    p.add_argument("--sampler", choices=["popularity", "uniform"], default="popularity",
+                   help="BERT4Rec: distribution of the sampled-softmax negatives")
     p.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip (0 = off)")
     p.add_argument("--protocol", choices=seqeval.PROTOCOLS, default="popularity",
                    help="protocol of the per-epoch validation curve")

@@ -95,6 +95,26 @@ class ModelTest(unittest.TestCase):
             torch.testing.assert_close(model.score(short, cands),
                                        model.score_all(short)[:, cands[0]])
 
+    def test_bert4rec_sampled_softmax_tends_to_the_full_softmax(self):
+        model = bert4rec.BERT4Rec(30, max_len=8, hidden=16, layers=1, heads=2).eval()
+        with torch.no_grad():  # logits far from uniform, so a biased estimate would show
+            model.word_emb.weight.mul_(40.0)
+            model.out_bias.copy_(torch.linspace(-2.0, 2.0, 32))
+        ids = torch.tensor([[3, model.mask_id, 7, 0], [model.mask_id, 5, model.mask_id, 9]])
+        labels = torch.tensor([[0, 4, 0, 0], [12, 0, 30, 0]])
+        split = seqdata.Interactions([[1, 1, 1, 2, 3, 5, 8, 13, 21, 30]], list(range(31))).split()
+        full = model.loss(ids, labels)
+        for kind in ("uniform", "popularity"):
+            torch.manual_seed(1)
+            sampler = train_seqrec.NegativeSampler(split, 400000, kind, vocab=32)
+            self.assertEqual(float(sampler.q[0]), 0.0)  # padding and [MASK] never drawn
+            self.assertEqual(float(sampler.q[31]), 0.0)
+            sampled = model.loss(ids, labels, *sampler.draw())
+            self.assertLess(abs(float(sampled - full)), 0.02 * float(full), kind)
+            few = model.loss(ids, labels, *train_seqrec.NegativeSampler(
+                split, 8, kind, vocab=32).draw())
+            self.assertTrue(torch.isfinite(few))
+
 
 def args(**overrides):
     a = train_seqrec.parser().parse_args(["--model=sasrec", "--data=synthetic"])
