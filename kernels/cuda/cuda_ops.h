@@ -16,6 +16,7 @@
 #include "recsys/kernels/context.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
+#include "recsys/kernels/rows.h"
 #include "recsys/kernels/target_attention.h"
 #include "recsys/kernels/topk.h"
 
@@ -53,6 +54,13 @@ absl::Status Activate(const Device& device, Activation activation, const float* 
 absl::Status SwiGlu(const Device& device, const float* gate, const float* up, float* out,
                     int64_t n);
 absl::Status Rope(const Device& device, const RopeParams& params);
+
+absl::Status GatherRows(const Device& device, const GatherRowsParams& params);
+absl::Status AddBias(const Device& device, float* x, const float* bias, int64_t rows,
+                     int64_t cols);
+absl::Status AddInPlace(const Device& device, float* x, const float* y, int64_t n);
+absl::Status ZeroRows(const Device& device, float* x, const uint8_t* keep, int64_t rows,
+                      int64_t cols);
 
 absl::Status Attention(const Device& device, const AttentionParams& params);
 absl::Status AttentionMass(const Device& device, const AttentionMassParams& params);

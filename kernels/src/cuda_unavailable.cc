@@ -38,6 +38,12 @@ absl::Status Activate(const Device&, Activation, const float*, float*, int64_t) 
 absl::Status SwiGlu(const Device&, const float*, const float*, float*, int64_t) {
   return NotBuilt();
 }
+absl::Status GatherRows(const Device&, const GatherRowsParams&) { return NotBuilt(); }
+absl::Status AddBias(const Device&, float*, const float*, int64_t, int64_t) { return NotBuilt(); }
+absl::Status AddInPlace(const Device&, float*, const float*, int64_t) { return NotBuilt(); }
+absl::Status ZeroRows(const Device&, float*, const uint8_t*, int64_t, int64_t) {
+  return NotBuilt();
+}
 absl::Status Rope(const Device&, const RopeParams&) { return NotBuilt(); }
 absl::Status Attention(const Device&, const AttentionParams&) { return NotBuilt(); }
 absl::Status AttentionMass(const Device&, const AttentionMassParams&) { return NotBuilt(); }

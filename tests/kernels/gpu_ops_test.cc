@@ -8,6 +8,7 @@
 
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
+#include "recsys/kernels/rows.h"
 #include "tests/kernels/gpu_test_util.h"
 
 namespace recsys::kernels::testing {
@@ -219,6 +220,48 @@ TEST_F(GpuOpsTest, HostPointersAreRefusedNotFaulted) {
   DeviceBuffer dx = Upload(x);
   EXPECT_TRUE(Activate(gpu_, Activation::kRelu, dx.as<float>(), dx.as<float>(), 64).ok());
   EXPECT_EQ(Download<float>(dx, 64), x);
+}
+
+TEST_F(GpuOpsTest, RowOpsMatchCpu) {
+  const int64_t rows = 37, cols = 50, table_rows = 11;
+  const std::vector<float> table = RandomFloats(table_rows * cols, 21);
+  const std::vector<float> pos = RandomFloats(rows * cols, 22);
+  std::vector<int64_t> ids(rows), pos_ids(rows);
+  for (int64_t i = 0; i < rows; ++i) ids[i] = (i * 7) % table_rows, pos_ids[i] = rows - 1 - i;
+  DeviceBuffer dtable = Upload(table), dpos = Upload(pos), dids = Upload(ids);
+  DeviceBuffer dpos_ids = Upload(pos_ids);
+  std::vector<float> out(rows * cols);
+  DeviceBuffer dout = Upload(out);
+  GatherRowsParams p;
+  p.table_rows = table_rows, p.scale = 2.5f, p.add_rows = rows, p.n = rows, p.cols = cols;
+  GatherRowsParams g = p;
+  g.table = dtable.as<float>(), g.ids = dids.as<int64_t>(), g.add = dpos.as<float>();
+  g.add_ids = dpos_ids.as<int64_t>(), g.out = dout.as<float>();
+  ASSERT_TRUE(GatherRows(gpu_, g).ok());
+  p.table = table.data(), p.ids = ids.data(), p.add = pos.data(), p.add_ids = pos_ids.data();
+  p.out = out.data();
+  ASSERT_TRUE(GatherRows(cpu_, p).ok());
+  ExpectNear(Download<float>(dout, out.size()), out, 1e-6f, 1e-6f, "gathered");
+
+  const std::vector<float> bias = RandomFloats(cols, 23);
+  const std::vector<uint8_t> keep = {1, 0, 0, 1, 1, 0, 1};
+  std::vector<uint8_t> keep_rows(rows);
+  for (int64_t r = 0; r < rows; ++r) keep_rows[r] = keep[r % keep.size()];
+  DeviceBuffer dbias = Upload(bias), dkeep = Upload(keep_rows), dother = Upload(pos);
+  ASSERT_TRUE(AddBias(gpu_, dout.as<float>(), dbias.as<float>(), rows, cols).ok());
+  ASSERT_TRUE(AddInPlace(gpu_, dout.as<float>(), dother.as<float>(), rows * cols).ok());
+  ASSERT_TRUE(ZeroRows(gpu_, dout.as<float>(), dkeep.as<uint8_t>(), rows, cols).ok());
+  ASSERT_TRUE(AddBias(cpu_, out.data(), bias.data(), rows, cols).ok());
+  ASSERT_TRUE(AddInPlace(cpu_, out.data(), pos.data(), rows * cols).ok());
+  ASSERT_TRUE(ZeroRows(cpu_, out.data(), keep_rows.data(), rows, cols).ok());
+  ExpectNear(Download<float>(dout, out.size()), out, 1e-6f, 1e-6f, "bias, residual, zeroed");
+
+  ids[3] = table_rows;  // out of range: the CUDA kernel writes a zero row, never reads past
+  DeviceBuffer dbad = Upload(ids);
+  g.ids = dbad.as<int64_t>();
+  ASSERT_TRUE(GatherRows(gpu_, g).ok());
+  const std::vector<float> got = Download<float>(dout, out.size());
+  for (int64_t e = 0; e < cols; ++e) EXPECT_EQ(got[3 * cols + e], 0.0f);
 }
 
 }  // namespace
