@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 
 #if defined(RECSYS_HAS_CUDA)
@@ -56,6 +57,24 @@ std::vector<DeviceInfo> ListDevices() {
   for (DeviceInfo& d : cuda::VisibleDevices()) devices.push_back(std::move(d));
 #endif
   return devices;
+}
+
+absl::StatusOr<Device> ParseDevice(absl::string_view name) {
+  if (name == "cpu") return Device::Cpu();
+  if (name == "auto") return DefaultDevice();
+  absl::string_view ordinal = name;
+  int value = 0;
+  if (name == "cuda") {
+    value = 0;
+  } else if (!absl::ConsumePrefix(&ordinal, "cuda:") || !absl::SimpleAtoi(ordinal, &value) ||
+             value < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("device '", name, "' is not cpu, auto, cuda or cuda:<ordinal>"));
+  }
+  const Device device = Device::Cuda(value);
+  const absl::Status usable = CheckDevice(device);
+  if (!usable.ok()) return usable;
+  return device;
 }
 
 }  // namespace recsys::kernels

@@ -14,10 +14,12 @@
 #include "models/bench/bench_util.h"
 #include "models/bert4rec/bert4rec.h"
 #include "models/sasrec/sasrec.h"
+#include "recsys/kernels/device.h"
 
 ABSL_FLAG(std::string, model, "", "model version directory (config.json + model.safetensors)");
 ABSL_FLAG(std::string, inputs, "", "JSON file with histories and candidates");
 ABSL_FLAG(int, iterations, 20, "timed runs");
+ABSL_FLAG(std::string, device, "cpu", "where the forward pass runs: cpu, cuda:<ordinal> or auto");
 
 namespace {
 
@@ -69,10 +71,16 @@ int main(int argc, char** argv) {
   const auto candidates = IntMatrix(root->fields().at("candidates"));
   const std::string dir = absl::GetFlag(FLAGS_model);
   const int iterations = std::max(1, absl::GetFlag(FLAGS_iterations));
-  if (auto sasrec = recsys::models::SasRec::Load(dir); sasrec.ok()) {
+  const absl::StatusOr<recsys::kernels::Device> device =
+      recsys::kernels::ParseDevice(absl::GetFlag(FLAGS_device));
+  if (!device.ok()) {
+    std::cerr << "seqrec_infer: --device: " << device.status() << "\n";
+    return 2;
+  }
+  if (auto sasrec = recsys::models::SasRec::Load(dir, *device); sasrec.ok()) {
     return Run(**sasrec, histories, candidates, iterations);
   }
-  auto bert = recsys::models::Bert4Rec::Load(dir);
+  auto bert = recsys::models::Bert4Rec::Load(dir, *device);
   if (!bert.ok()) {
     std::cerr << "seqrec_infer: " << bert.status() << "\n";
     return 1;

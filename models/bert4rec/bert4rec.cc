@@ -8,13 +8,17 @@
 #include "models/common/model_config.h"
 #include "models/common/safetensors.h"
 #include "recsys/kernels/elementwise.h"
+#include "recsys/kernels/rows.h"
 #include "services/common/status_macros.h"
 
 namespace recsys::models {
 
-absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& directory) {
+absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& directory,
+                                                         const kernels::Device& device) {
+  RECSYS_RETURN_IF_ERROR(kernels::CheckDevice(device));
   RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::ReadOf(directory, "bert4rec"));
   auto model = std::unique_ptr<Bert4Rec>(new Bert4Rec());
+  model->device_ = device;
   Bert4RecConfig& c = model->config_;
   RECSYS_ASSIGN_OR_RETURN(c.num_items, config.Int("num_items"));
   RECSYS_ASSIGN_OR_RETURN(c.max_len, config.Int("max_len"));
@@ -34,11 +38,18 @@ absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& dire
                        "heads, intermediate, mask_id = num_items + 1, item_ids)"));
   }
   RECSYS_ASSIGN_OR_RETURN(TensorFile file, TensorFile::Read(directory + "/model.safetensors"));
-  Loader load(file);
+  Loader load(file, device);
   const int64_t d = c.hidden, vocab = c.num_items + 2;
-  RECSYS_RETURN_IF_ERROR(load.Take("word_emb.weight", {vocab, d}, &model->word_emb_));
-  RECSYS_RETURN_IF_ERROR(load.Take("type_emb.weight", {2, d}, &model->type_emb_));
-  RECSYS_RETURN_IF_ERROR(load.Take("pos_emb.weight", {c.max_len, d}, &model->pos_emb_));
+  std::vector<float> word_emb, type_emb, pos_emb;
+  RECSYS_RETURN_IF_ERROR(load.Take("word_emb.weight", {vocab, d}, &word_emb));
+  RECSYS_RETURN_IF_ERROR(load.Take("type_emb.weight", {2, d}, &type_emb));
+  RECSYS_RETURN_IF_ERROR(load.Take("pos_emb.weight", {c.max_len, d}, &pos_emb));
+  for (int64_t j = 0; j < c.max_len; ++j) {
+    for (int64_t i = 0; i < d; ++i) pos_emb[j * d + i] += type_emb[i];
+  }
+  // The table stays on the host too: catalogue top-K and candidate scoring read it there.
+  RECSYS_ASSIGN_OR_RETURN(model->word_emb_, Weights::Place(device, std::move(word_emb), true));
+  RECSYS_ASSIGN_OR_RETURN(model->pos_type_emb_, Weights::Place(device, std::move(pos_emb)));
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("emb_ln", d, 0, &model->emb_ln_w_, &model->emb_ln_b_));
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("head", d, d, &model->head_w_, &model->head_b_));
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("head_ln", d, 0, &model->head_ln_w_, &model->head_ln_b_));
@@ -59,42 +70,56 @@ absl::StatusOr<std::unique_ptr<Bert4Rec>> Bert4Rec::Load(const std::string& dire
   return model;
 }
 
-absl::Status Bert4Rec::RunLayer(const Layer& l, int64_t batch, const std::vector<uint8_t>& valid,
-                                const std::vector<int64_t>* query_rows,
-                                std::vector<float>& x) const {
+absl::StatusOr<float*> Bert4Rec::RunLayer(const Layer& l, int64_t batch, const uint8_t* valid,
+                                          const int64_t* query_rows, float* x,
+                                          Workspace& ws) const {
   const int64_t d = config_.hidden, len = config_.max_len, rows = batch * len;
+  const int64_t inter = config_.intermediate;
   // Keys and values span every position; with query_rows only those rows (one per sequence,
-  // the [MASK] slot) go on past them, and x becomes [batch, d].
+  // the [MASK] slot) go on past them.
   const int64_t q_rows = query_rows == nullptr ? rows : batch;
-  std::vector<float> q, k, v, attn, projected, h1, h2;
-  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.k_w, l.k_b, d, k));
-  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.v_w, l.v_b, d, v));
-  if (query_rows != nullptr) x = GatherRows(x, d, *query_rows);
-  RECSYS_RETURN_IF_ERROR(Linear(device_, x, q_rows, d, l.q_w, l.q_b, d, q));
+  RECSYS_ASSIGN_OR_RETURN(float* k, ws.Floats(rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* v, ws.Floats(rows * d));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.k_w.data(), l.k_b.data(), d, k));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.v_w.data(), l.v_b.data(), d, v));
+  float* xq = x;
+  if (query_rows != nullptr) {
+    RECSYS_ASSIGN_OR_RETURN(xq, ws.Floats(batch * d));
+    RECSYS_RETURN_IF_ERROR(GatherRowsOf(device_, x, rows, d, query_rows, batch, xq));
+  }
+  RECSYS_ASSIGN_OR_RETURN(float* q, ws.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* attn, ws.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* projected, ws.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* h1, ws.Floats(q_rows * inter));
+  RECSYS_ASSIGN_OR_RETURN(float* h2, ws.Floats(q_rows * d));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, xq, q_rows, d, l.q_w.data(), l.q_b.data(), d, q));
   RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, q_rows / batch, len,
                                        config_.heads, d, kernels::AttentionMask::kBidirectional,
                                        valid, attn));
-  RECSYS_RETURN_IF_ERROR(Linear(device_, attn, q_rows, d, l.out_w, l.out_b, d, projected));
-  Add(projected, x);
   RECSYS_RETURN_IF_ERROR(
-      Norm(device_, projected, q_rows, d, l.attn_ln_w, l.attn_ln_b, config_.eps, x));
+      Linear(device_, attn, q_rows, d, l.out_w.data(), l.out_b.data(), d, projected));
+  RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, projected, xq, q_rows * d));
+  RECSYS_RETURN_IF_ERROR(Norm(device_, projected, q_rows, d, l.attn_ln_w.data(),
+                              l.attn_ln_b.data(), config_.eps, xq));
   RECSYS_RETURN_IF_ERROR(
-      Linear(device_, x, q_rows, d, l.ffn1_w, l.ffn1_b, config_.intermediate, h1));
-  RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kGeluErf, h1.data(),
-                                           h1.data(), static_cast<int64_t>(h1.size())));
+      Linear(device_, xq, q_rows, d, l.ffn1_w.data(), l.ffn1_b.data(), inter, h1));
   RECSYS_RETURN_IF_ERROR(
-      Linear(device_, h1, q_rows, config_.intermediate, l.ffn2_w, l.ffn2_b, d, h2));
-  Add(h2, x);
-  return Norm(device_, h2, q_rows, d, l.ffn_ln_w, l.ffn_ln_b, config_.eps, x);
+      kernels::Activate(device_, kernels::Activation::kGeluErf, h1, h1, q_rows * inter));
+  RECSYS_RETURN_IF_ERROR(
+      Linear(device_, h1, q_rows, inter, l.ffn2_w.data(), l.ffn2_b.data(), d, h2));
+  RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, h2, xq, q_rows * d));
+  RECSYS_RETURN_IF_ERROR(
+      Norm(device_, h2, q_rows, d, l.ffn_ln_w.data(), l.ffn_ln_b.data(), config_.eps, xq));
+  return xq;
 }
 
 absl::StatusOr<std::vector<float>> Bert4Rec::UserVectors(
     absl::Span<const std::vector<int64_t>> histories) const {
   const int64_t batch = static_cast<int64_t>(histories.size());
-  const int64_t len = config_.max_len, d = config_.hidden;
+  const int64_t len = config_.max_len, d = config_.hidden, rows = batch * len;
   const int64_t mask_id = config_.num_items + 1;
-  std::vector<uint8_t> valid(static_cast<size_t>(batch * len), 0);
-  std::vector<int64_t> ids(static_cast<size_t>(batch * len), 0), mask_slot(batch);
+  std::vector<uint8_t> valid(static_cast<size_t>(rows), 0);
+  std::vector<int64_t> ids(static_cast<size_t>(rows), 0), positions(rows), mask_rows(batch);
   for (int64_t b = 0; b < batch; ++b) {
     const std::vector<int64_t>& h = histories[b];
     const int64_t used = std::min<int64_t>(len - 1, static_cast<int64_t>(h.size()));
@@ -108,31 +133,47 @@ absl::StatusOr<std::vector<float>> Bert4Rec::UserVectors(
       ids[b * len + j] = h[from];
     }
     ids[b * len + used] = mask_id;  // right padding: [MASK] right after the last item
-    mask_slot[b] = used;
+    mask_rows[b] = b * len + used;  // only the [MASK] slot is read
     for (int64_t j = 0; j <= used; ++j) valid[b * len + j] = 1;
+    for (int64_t j = 0; j < len; ++j) positions[b * len + j] = j;
   }
-  std::vector<float> x(static_cast<size_t>(batch * len * d)), embedded;
-  for (int64_t r = 0; r < batch * len; ++r) {
-    const float* w = word_emb_.data() + ids[r] * d;
-    const float* p = pos_emb_.data() + (r % len) * d;
-    float* row = x.data() + r * d;
-    for (int64_t i = 0; i < d; ++i) row[i] = w[i] + type_emb_[i] + p[i];
-  }
-  RECSYS_RETURN_IF_ERROR(Norm(device_, x, batch * len, d, emb_ln_w_, emb_ln_b_, config_.eps, x));
-  // Only the [MASK] slot is read: the last layer computes its queries alone.
-  std::vector<int64_t> mask_rows(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) mask_rows[b] = b * len + mask_slot[b];
+  if (batch == 0) return std::vector<float>();
+  Workspace ws(device_);
+  RECSYS_ASSIGN_OR_RETURN(const uint8_t* valid_d, ws.Upload(valid));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t* ids_d, ws.Upload(ids));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t* positions_d, ws.Upload(positions));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t* mask_rows_d, ws.Upload(mask_rows));
+  RECSYS_ASSIGN_OR_RETURN(float* x, ws.Floats(rows * d));
+  kernels::GatherRowsParams e;  // word + (type[0] + position), then LayerNorm
+  e.table = word_emb_.data();
+  e.table_rows = config_.num_items + 2;
+  e.ids = ids_d;
+  e.add = pos_type_emb_.data();
+  e.add_rows = len;
+  e.add_ids = positions_d;
+  e.out = x;
+  e.n = rows;
+  e.cols = d;
+  RECSYS_RETURN_IF_ERROR(kernels::GatherRows(device_, e));
+  RECSYS_RETURN_IF_ERROR(
+      Norm(device_, x, rows, d, emb_ln_w_.data(), emb_ln_b_.data(), config_.eps, x));
   for (size_t i = 0; i < layers_.size(); ++i) {
     const bool last = i + 1 == layers_.size();
-    RECSYS_RETURN_IF_ERROR(RunLayer(layers_[i], batch, valid, last ? &mask_rows : nullptr, x));
+    RECSYS_ASSIGN_OR_RETURN(
+        x, RunLayer(layers_[i], batch, valid_d, last ? mask_rows_d : nullptr, x, ws));
   }
-  if (layers_.empty()) x = GatherRows(x, d, mask_rows);
-  std::vector<float> head, out;
-  RECSYS_RETURN_IF_ERROR(Linear(device_, x, batch, d, head_w_, head_b_, d, head));
-  RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kGeluErf, head.data(),
-                                           head.data(), static_cast<int64_t>(head.size())));
-  RECSYS_RETURN_IF_ERROR(Norm(device_, head, batch, d, head_ln_w_, head_ln_b_, config_.eps, out));
-  return out;
+  if (layers_.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(float* masked, ws.Floats(batch * d));
+    RECSYS_RETURN_IF_ERROR(GatherRowsOf(device_, x, rows, d, mask_rows_d, batch, masked));
+    x = masked;
+  }
+  RECSYS_ASSIGN_OR_RETURN(float* head, ws.Floats(batch * d));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, x, batch, d, head_w_.data(), head_b_.data(), d, head));
+  RECSYS_RETURN_IF_ERROR(
+      kernels::Activate(device_, kernels::Activation::kGeluErf, head, head, batch * d));
+  RECSYS_RETURN_IF_ERROR(
+      Norm(device_, head, batch, d, head_ln_w_.data(), head_ln_b_.data(), config_.eps, head));
+  return Download(device_, head, batch * d);
 }
 
 absl::StatusOr<std::vector<float>> Bert4Rec::Score(
@@ -143,7 +184,8 @@ absl::StatusOr<std::vector<float>> Bert4Rec::Score(
                                                    " lists for ", histories.size(), " users"));
   }
   RECSYS_ASSIGN_OR_RETURN(std::vector<float> users, UserVectors(histories));
-  return ScoreRows(users, config_.hidden, word_emb_, out_bias_.data(), config_.num_items, candidates);
+  return ScoreRows(users, config_.hidden, word_emb_.host(), out_bias_.data(), config_.num_items,
+                   candidates);
 }
 
 }  // namespace recsys::models

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "models/common/device_tensor.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::models {
@@ -30,7 +31,9 @@ struct Bert4RecConfig {
 
 class Bert4Rec {
  public:
-  static absl::StatusOr<std::unique_ptr<Bert4Rec>> Load(const std::string& directory);
+  // The weights are placed on device, where every forward pass runs.
+  static absl::StatusOr<std::unique_ptr<Bert4Rec>> Load(
+      const std::string& directory, const kernels::Device& device = kernels::Device::Cpu());
 
   const Bert4RecConfig& config() const { return config_; }
 
@@ -45,24 +48,29 @@ class Bert4Rec {
                                            absl::Span<const std::vector<int64_t>> candidates) const;
 
   // [num_items + 2, hidden] tied table and [num_items + 2] output bias, for catalogue top-K.
-  const std::vector<float>& item_table() const { return word_emb_; }
+  const std::vector<float>& item_table() const { return word_emb_.host(); }
   const std::vector<float>& item_bias() const { return out_bias_; }
+  const kernels::Device& device() const { return device_; }
 
  private:
   struct Layer {
-    std::vector<float> q_w, q_b, k_w, k_b, v_w, v_b, out_w, out_b, attn_ln_w, attn_ln_b;
-    std::vector<float> ffn1_w, ffn1_b, ffn2_w, ffn2_b, ffn_ln_w, ffn_ln_b;
+    Weights q_w, q_b, k_w, k_b, v_w, v_b, out_w, out_b, attn_ln_w, attn_ln_b;
+    Weights ffn1_w, ffn1_b, ffn2_w, ffn2_b, ffn_ln_w, ffn_ln_b;
   };
 
-  // One layer over x [batch * max_len, hidden]; with query_rows, only those rows (one per
-  // sequence) are computed past the keys and values, and x becomes [batch, hidden].
-  absl::Status RunLayer(const Layer& layer, int64_t batch, const std::vector<uint8_t>& valid,
-                        const std::vector<int64_t>* query_rows, std::vector<float>& x) const;
+  // One layer over x [batch * max_len, hidden] in device memory (key mask `valid`); with
+  // query_rows (device, [batch]) only those rows, the [MASK] slots, are computed past the keys
+  // and values. Returns the output, [batch * max_len or batch, hidden].
+  absl::StatusOr<float*> RunLayer(const Layer& layer, int64_t batch, const uint8_t* valid,
+                                  const int64_t* query_rows, float* x, Workspace& ws) const;
 
   Bert4RecConfig config_;
   kernels::Device device_ = kernels::Device::Cpu();
-  std::vector<float> word_emb_, type_emb_, pos_emb_, emb_ln_w_, emb_ln_b_;
-  std::vector<float> head_w_, head_b_, head_ln_w_, head_ln_b_, out_bias_;
+  Weights word_emb_;
+  // Position embeddings with token_type[0] folded in (the same for every token).
+  Weights pos_type_emb_;
+  Weights emb_ln_w_, emb_ln_b_, head_w_, head_b_, head_ln_w_, head_ln_b_;
+  std::vector<float> out_bias_;  // read on the host: candidate and catalogue scoring
   std::vector<Layer> layers_;
 };
 

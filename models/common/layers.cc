@@ -1,82 +1,80 @@
 #include "models/common/layers.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
+#include "recsys/kernels/rows.h"
 #include "services/common/status_macros.h"
 
 namespace recsys::models {
 
-// y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it.
-absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
-                    int64_t in, const std::vector<float>& w, const std::vector<float>& b,
-                    int64_t out, std::vector<float>& y) {
-  y.resize(static_cast<size_t>(rows * out));
+absl::Status Linear(const kernels::Device& device, const float* x, int64_t rows, int64_t in,
+                    const float* w, const float* b, int64_t out, float* y) {
   kernels::GemmParams p;
   p.m = rows;
   p.n = out;
   p.k = in;
-  p.a = x.data();
-  p.b = w.data();
+  p.a = x;
+  p.b = w;
   p.transpose_b = true;
-  p.c = y.data();
+  p.c = y;
   RECSYS_RETURN_IF_ERROR(kernels::Gemm(device, p));
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = y.data() + r * out;
-    for (int64_t j = 0; j < out; ++j) row[j] += b[j];
-  }
-  return absl::OkStatus();
+  return kernels::AddBias(device, y, b, rows, out);
 }
 
-absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
-                  int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
-                  float eps, std::vector<float>& y) {
-  y.resize(x.size());
+absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
+                    int64_t in, const std::vector<float>& w, const std::vector<float>& b,
+                    int64_t out, std::vector<float>& y) {
+  y.resize(static_cast<size_t>(rows * out));
+  return Linear(device, x.data(), rows, in, w.data(), b.data(), out, y.data());
+}
+
+absl::Status Norm(const kernels::Device& device, const float* x, int64_t rows, int64_t cols,
+                  const float* w, const float* b, float eps, float* y) {
   kernels::LayerNormParams p;
-  p.x = x.data();
-  p.gamma = w.data();
-  p.beta = b.data();
-  p.y = y.data();
+  p.x = x;
+  p.gamma = w;
+  p.beta = b;
+  p.y = y;
   p.rows = rows;
   p.cols = cols;
   p.eps = eps;
   return kernels::LayerNorm(device, p);
 }
 
-// Zeroes the rows of padded positions.
-void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols) {
-  for (size_t r = 0; r < valid.size(); ++r) {
-    if (!valid[r]) std::fill(x.begin() + r * cols, x.begin() + (r + 1) * cols, 0.0f);
-  }
-}
-
-void Add(std::vector<float>& x, const std::vector<float>& y) {
-  for (size_t i = 0; i < x.size(); ++i) x[i] += y[i];
-}
-
-
-absl::Status SelfAttention(const kernels::Device& device, const std::vector<float>& q,
-                           const std::vector<float>& k, const std::vector<float>& v,
-                           int64_t batch, int64_t q_len, int64_t len, int64_t heads,
-                           int64_t hidden, kernels::AttentionMask mask,
-                           const std::vector<uint8_t>& valid, std::vector<float>& out) {
-  out.resize(static_cast<size_t>(batch * q_len * hidden));
+absl::Status SelfAttention(const kernels::Device& device, const float* q, const float* k,
+                           const float* v, int64_t batch, int64_t q_len, int64_t len,
+                           int64_t heads, int64_t hidden, kernels::AttentionMask mask,
+                           const uint8_t* valid, float* out) {
   kernels::AttentionParams p;
-  p.q = q.data();
-  p.k = k.data();
-  p.v = v.data();
-  p.out = out.data();
+  p.q = q;
+  p.k = k;
+  p.v = v;
+  p.out = out;
   p.batch = batch;
   p.q_len = q_len;
   p.kv_len = len;
   p.num_heads = p.num_kv_heads = heads;
   p.head_dim = hidden / heads;
   p.mask = mask;
-  p.key_valid = valid.data();
+  p.key_valid = valid;
   return kernels::Attention(device, p);
+}
+
+absl::Status GatherRowsOf(const kernels::Device& device, const float* x, int64_t x_rows,
+                          int64_t cols, const int64_t* rows, int64_t n, float* out) {
+  kernels::GatherRowsParams p;
+  p.table = x;
+  p.table_rows = x_rows;
+  p.ids = rows;
+  p.n = n;
+  p.cols = cols;
+  p.out = out;
+  return kernels::GatherRows(device, p);
 }
 
 namespace {
@@ -128,6 +126,22 @@ absl::Status Loader::Take(const std::string& name, const std::vector<int64_t>& s
   if (!t.ok()) return t.status();
   *out = (*t)->values;
   return absl::OkStatus();
+}
+
+absl::Status Loader::Take(const std::string& name, const std::vector<int64_t>& shape,
+                          Weights* out) {
+  std::vector<float> host;
+  RECSYS_RETURN_IF_ERROR(Take(name, shape, &host));
+  RECSYS_ASSIGN_OR_RETURN(*out, Weights::Place(device_, std::move(host)));
+  return absl::OkStatus();
+}
+
+absl::Status Loader::TakeLinear(const std::string& name, int64_t out, int64_t in, Weights* weight,
+                                Weights* bias) {
+  const std::vector<int64_t> shape = in == 0 ? std::vector<int64_t>{out}
+                                             : std::vector<int64_t>{out, in};
+  RECSYS_RETURN_IF_ERROR(Take(name + ".weight", shape, weight));
+  return Take(name + ".bias", {out}, bias);
 }
 
 absl::Status Loader::TakeLinear(const std::string& name, int64_t out, int64_t in,

@@ -1,5 +1,6 @@
-// The building blocks the model families share: torch.nn.Linear and LayerNorm on the kernel
-// library, row masking, elementwise adds, and reading named tensors out of a TensorFile.
+// The building blocks the model families share: torch.nn.Linear, LayerNorm and self-attention
+// on the kernel library, row gathers, candidate scoring, and reading named tensors out of a
+// TensorFile.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "models/common/device_tensor.h"
 #include "models/common/safetensors.h"
 #include "recsys/kernels/attention.h"
 #include "recsys/kernels/context.h"
@@ -17,40 +19,29 @@
 namespace recsys::models {
 
 // y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it.
+// The pointer forms take device memory (host memory for the CPU device) and never resize.
+absl::Status Linear(const kernels::Device& device, const float* x, int64_t rows, int64_t in,
+                    const float* w, const float* b, int64_t out, float* y);
 absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
                     int64_t in, const std::vector<float>& w, const std::vector<float>& b,
                     int64_t out, std::vector<float>& y);
 
-// y = LayerNorm(x) over rows of `cols`, with weight w and bias b.
-absl::Status Norm(const kernels::Device& device, const std::vector<float>& x, int64_t rows,
-                  int64_t cols, const std::vector<float>& w, const std::vector<float>& b,
-                  float eps, std::vector<float>& y);
+// y = LayerNorm(x) over rows of `cols`, with weight w and bias b (y may be x).
+absl::Status Norm(const kernels::Device& device, const float* x, int64_t rows, int64_t cols,
+                  const float* w, const float* b, float eps, float* y);
 
 // Multi-head self-attention of q [batch, q_len, heads * head_dim] over k, v [batch, len, ...]
-// (as the Linear layers produce them) with the key-padding mask `valid` [batch * len]; out
-// [batch, q_len, hidden] is resized. q_len < len: the queries of a subset of the positions
-// (one per sequence in the last block, where only one position's output is read).
-absl::Status SelfAttention(const kernels::Device& device, const std::vector<float>& q,
-                           const std::vector<float>& k, const std::vector<float>& v,
-                           int64_t batch, int64_t q_len, int64_t len, int64_t heads,
-                           int64_t hidden, kernels::AttentionMask mask,
-                           const std::vector<uint8_t>& valid, std::vector<float>& out);
+// (as the Linear layers produce them) with the key-padding mask `valid` [batch * len]; out is
+// [batch, q_len, hidden]. q_len < len: the queries of a subset of the positions (one per
+// sequence in the last block, where only one position's output is read). Device memory.
+absl::Status SelfAttention(const kernels::Device& device, const float* q, const float* k,
+                           const float* v, int64_t batch, int64_t q_len, int64_t len,
+                           int64_t heads, int64_t hidden, kernels::AttentionMask mask,
+                           const uint8_t* valid, float* out);
 
-// The rows `rows` of x (cols wide), in that order.
-template <typename T>
-std::vector<T> GatherRows(const std::vector<T>& x, int64_t cols, const std::vector<int64_t>& rows) {
-  std::vector<T> out(rows.size() * static_cast<size_t>(cols));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    std::copy_n(x.begin() + rows[i] * cols, cols, out.begin() + static_cast<int64_t>(i) * cols);
-  }
-  return out;
-}
-
-// Zeroes the rows r of x (cols wide) whose valid[r] is 0.
-void MaskRows(std::vector<float>& x, const std::vector<uint8_t>& valid, int64_t cols);
-
-// x += y, elementwise.
-void Add(std::vector<float>& x, const std::vector<float>& y);
+// The rows `rows` of x (cols wide), in that order, into out [rows.size(), cols]; device memory.
+absl::Status GatherRowsOf(const kernels::Device& device, const float* x, int64_t x_rows,
+                          int64_t cols, const int64_t* rows, int64_t n, float* out);
 
 // users[b] . table[candidates[b][c]] (+ bias[row] when bias is set) for every candidate c of
 // every user b, concatenated user by user; candidate rows must be in 1..num_items
@@ -61,17 +52,23 @@ absl::StatusOr<std::vector<float>> ScoreRows(const std::vector<float>& users, in
                                              absl::Span<const std::vector<int64_t>> candidates);
 
 // Copies tensors of an exact shape out of a file; errors name the tensor.
+// The Weights forms place them on the loader's device.
 class Loader {
  public:
-  explicit Loader(const TensorFile& file) : file_(file) {}
+  explicit Loader(const TensorFile& file, const kernels::Device& device = kernels::Device::Cpu())
+      : file_(file), device_(device) {}
   absl::Status Take(const std::string& name, const std::vector<int64_t>& shape,
                     std::vector<float>* out);
+  absl::Status Take(const std::string& name, const std::vector<int64_t>& shape, Weights* out);
   // name.weight [out, in] (or [cols] for a norm, in == 0) and name.bias [out].
   absl::Status TakeLinear(const std::string& name, int64_t out, int64_t in,
                           std::vector<float>* weight, std::vector<float>* bias);
+  absl::Status TakeLinear(const std::string& name, int64_t out, int64_t in, Weights* weight,
+                          Weights* bias);
 
  private:
   const TensorFile& file_;
+  kernels::Device device_;
 };
 
 }  // namespace recsys::models

@@ -10,13 +10,17 @@
 #include "models/common/safetensors.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
+#include "recsys/kernels/rows.h"
 #include "services/common/status_macros.h"
 
 namespace recsys::models {
 
-absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& directory) {
+absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& directory,
+                                                     const kernels::Device& device) {
+  RECSYS_RETURN_IF_ERROR(kernels::CheckDevice(device));
   RECSYS_ASSIGN_OR_RETURN(ModelConfig config, ModelConfig::ReadOf(directory, "sasrec"));
   auto model = std::unique_ptr<SasRec>(new SasRec());
+  model->device_ = device;
   SasRecConfig& c = model->config_;
   RECSYS_ASSIGN_OR_RETURN(c.num_items, config.Int("num_items"));
   RECSYS_ASSIGN_OR_RETURN(c.max_len, config.Int("max_len"));
@@ -41,9 +45,11 @@ absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& director
                                                    c.num_items + 1));
   }
   RECSYS_ASSIGN_OR_RETURN(TensorFile file, TensorFile::Read(directory + "/model.safetensors"));
-  Loader load(file);
+  Loader load(file, device);
   const int64_t d = c.hidden;
-  RECSYS_RETURN_IF_ERROR(load.Take("item_emb.weight", {c.num_items + 1, d}, &model->item_emb_));
+  std::vector<float> item_emb;  // kept on the host too: catalogue top-K reads it there
+  RECSYS_RETURN_IF_ERROR(load.Take("item_emb.weight", {c.num_items + 1, d}, &item_emb));
+  RECSYS_ASSIGN_OR_RETURN(model->item_emb_, Weights::Place(device, std::move(item_emb), true));
   RECSYS_RETURN_IF_ERROR(load.Take("pos_emb.weight", {c.max_len, d}, &model->pos_emb_));
   RECSYS_RETURN_IF_ERROR(load.TakeLinear("final_ln", d, 0, &model->final_ln_w_, &model->final_ln_b_));
   model->blocks_.resize(static_cast<size_t>(c.blocks));
@@ -61,74 +67,97 @@ absl::StatusOr<std::unique_ptr<SasRec>> SasRec::Load(const std::string& director
   return model;
 }
 
-absl::Status SasRec::RunBlock(const Block& b, int64_t batch, const std::vector<uint8_t>& valid,
-                              const std::vector<int64_t>* query_rows,
-                              std::vector<float>& x) const {
-  const int64_t d = config_.hidden, len = config_.max_len, rows = batch * len;
-  // Keys and values always span every position; queries (and everything after attention)
-  // only the query rows when given: one per sequence, rows [batch, d] on return.
-  const bool all = query_rows == nullptr;
-  const int64_t q_rows = all ? rows : batch;
-  const std::vector<uint8_t> q_valid = all ? valid : GatherRows(valid, 1, *query_rows);
-  std::vector<float> normed_all, normed, xq, q, k, v, attn, f, h1, h2;
+absl::StatusOr<float*> SasRec::RunBlock(const Block& b, const Inputs& in, bool last, float* x,
+                                        Workspace& ws) const {
+  const int64_t d = config_.hidden, len = config_.max_len, batch = in.batch, rows = batch * len;
+  // Keys and values always span every position; in the last block the queries (and everything
+  // after attention) are the last position's alone: one row per sequence.
+  const int64_t q_rows = last ? batch : rows;
+  const uint8_t* q_valid = last ? in.last_valid : in.valid;
+  auto floats = [&](int64_t n) { return ws.Floats(n * d); };
+  auto query_rows_of = [&](float* all) -> absl::StatusOr<float*> {
+    if (!last) return all;
+    RECSYS_ASSIGN_OR_RETURN(float* out, floats(batch));
+    RECSYS_RETURN_IF_ERROR(GatherRowsOf(device_, all, rows, d, in.last_rows, batch, out));
+    return out;
+  };
   // Which input the queries and the keys/values come from, per layout.
   const bool original = config_.layout == "original", pre = config_.layout == "pre_ln";
-  if (pre) RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.attn_ln_w, b.attn_ln_b,
-                                       config_.eps, normed_all));
-  const std::vector<float>& kv_in = pre ? normed_all : x;
-  RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.k_w, b.k_b, d, k));
-  RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.v_w, b.v_b, d, v));
-  xq = all ? std::move(x) : GatherRows(x, d, *query_rows);
+  float* normed_all = nullptr;
+  if (pre) {
+    RECSYS_ASSIGN_OR_RETURN(normed_all, floats(rows));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, x, rows, d, b.attn_ln_w.data(), b.attn_ln_b.data(),
+                                config_.eps, normed_all));
+  }
+  const float* kv_in = pre ? normed_all : x;
+  RECSYS_ASSIGN_OR_RETURN(float* k, floats(rows));
+  RECSYS_ASSIGN_OR_RETURN(float* v, floats(rows));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.k_w.data(), b.k_b.data(), d, k));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.v_w.data(), b.v_b.data(), d, v));
+  RECSYS_ASSIGN_OR_RETURN(float* xq, query_rows_of(x));
+  float* normed = nullptr;
   if (original) {
-    RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.attn_ln_w, b.attn_ln_b, config_.eps,
-                                normed));
+    RECSYS_ASSIGN_OR_RETURN(normed, floats(q_rows));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.attn_ln_w.data(), b.attn_ln_b.data(),
+                                config_.eps, normed));
   } else if (pre) {
-    normed = all ? std::move(normed_all) : GatherRows(normed_all, d, *query_rows);
+    RECSYS_ASSIGN_OR_RETURN(normed, query_rows_of(normed_all));
   }
-  RECSYS_RETURN_IF_ERROR(
-      Linear(device_, (original || pre) ? normed : xq, q_rows, d, b.q_w, b.q_b, d, q));
+  RECSYS_ASSIGN_OR_RETURN(float* q, floats(q_rows));
+  RECSYS_RETURN_IF_ERROR(Linear(device_, (original || pre) ? normed : xq, q_rows, d,
+                                b.q_w.data(), b.q_b.data(), d, q));
   // One query per sequence sees every key, as the last position does under the causal mask.
+  RECSYS_ASSIGN_OR_RETURN(float* attn, floats(q_rows));
   RECSYS_RETURN_IF_ERROR(SelfAttention(
-      device_, q, k, v, batch, all ? len : 1, len, config_.heads, d,
-      all ? kernels::AttentionMask::kCausal : kernels::AttentionMask::kBidirectional, valid,
+      device_, q, k, v, batch, last ? 1 : len, len, config_.heads, d,
+      last ? kernels::AttentionMask::kBidirectional : kernels::AttentionMask::kCausal, in.valid,
       attn));
-  MaskRows(attn, q_valid, d);  // the query mask
-  auto ffn = [&](const std::vector<float>& in, std::vector<float>& out) -> absl::Status {
-    RECSYS_RETURN_IF_ERROR(Linear(device_, in, q_rows, d, b.ffn1_w, b.ffn1_b, d, h1));
-    RECSYS_RETURN_IF_ERROR(
-        kernels::Activate(device_, kernels::Activation::kRelu, h1.data(), h1.data(), q_rows * d));
-    return Linear(device_, h1, q_rows, d, b.ffn2_w, b.ffn2_b, d, out);
+  RECSYS_RETURN_IF_ERROR(kernels::ZeroRows(device_, attn, q_valid, q_rows, d));  // query mask
+  RECSYS_ASSIGN_OR_RETURN(float* h1, floats(q_rows));
+  RECSYS_ASSIGN_OR_RETURN(float* h2, floats(q_rows));
+  RECSYS_ASSIGN_OR_RETURN(float* f, floats(q_rows));
+  const int64_t n = q_rows * d;
+  auto ffn = [&](const float* input, float* out) -> absl::Status {
+    RECSYS_RETURN_IF_ERROR(Linear(device_, input, q_rows, d, b.ffn1_w.data(), b.ffn1_b.data(), d, h1));
+    RECSYS_RETURN_IF_ERROR(kernels::Activate(device_, kernels::Activation::kRelu, h1, h1, n));
+    return Linear(device_, h1, q_rows, d, b.ffn2_w.data(), b.ffn2_b.data(), d, out);
   };
+  float* out = nullptr;
   if (original) {  // x = attn + LN(x); f = LN(x); x = FFN(f) + f
-    Add(attn, normed);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, q_rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
+    RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, attn, normed, n));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, q_rows, d, b.ffn_ln_w.data(), b.ffn_ln_b.data(),
+                                config_.eps, f));
     RECSYS_RETURN_IF_ERROR(ffn(f, h2));
-    Add(h2, f);
-    x = std::move(h2);
+    RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, h2, f, n));
+    out = h2;
   } else if (pre) {  // x += attn; x += FFN(LN(x))
-    Add(xq, attn);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, f));
+    RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, xq, attn, n));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.ffn_ln_w.data(), b.ffn_ln_b.data(),
+                                config_.eps, f));
     RECSYS_RETURN_IF_ERROR(ffn(f, h2));
-    Add(xq, h2);
-    x = std::move(xq);
+    RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, xq, h2, n));
+    out = xq;
   } else {  // x = LN(x + attn); x = LN(x + FFN(x))
-    Add(attn, xq);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, q_rows, d, b.attn_ln_w, b.attn_ln_b, config_.eps, xq));
-    RECSYS_RETURN_IF_ERROR(ffn(xq, h2));
-    Add(h2, xq);
-    RECSYS_RETURN_IF_ERROR(Norm(device_, h2, q_rows, d, b.ffn_ln_w, b.ffn_ln_b, config_.eps, x));
+    RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, attn, xq, n));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, attn, q_rows, d, b.attn_ln_w.data(), b.attn_ln_b.data(),
+                                config_.eps, f));
+    RECSYS_RETURN_IF_ERROR(ffn(f, h2));
+    RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(device_, h2, f, n));
+    RECSYS_RETURN_IF_ERROR(Norm(device_, h2, q_rows, d, b.ffn_ln_w.data(), b.ffn_ln_b.data(),
+                                config_.eps, h2));
+    out = h2;
   }
-  MaskRows(x, q_valid, d);
-  return absl::OkStatus();
+  RECSYS_RETURN_IF_ERROR(kernels::ZeroRows(device_, out, q_valid, q_rows, d));
+  return out;
 }
 
 absl::StatusOr<std::vector<float>> SasRec::UserVectors(
     absl::Span<const std::vector<int64_t>> histories) const {
   const int64_t batch = static_cast<int64_t>(histories.size());
-  const int64_t len = config_.max_len, d = config_.hidden;
-  std::vector<uint8_t> valid(static_cast<size_t>(batch * len), 0);
-  std::vector<float> x(static_cast<size_t>(batch * len * d), 0.0f);
-  const float scale = std::sqrt(static_cast<float>(d));
+  const int64_t len = config_.max_len, d = config_.hidden, rows = batch * len;
+  // Left padding: the most recent item is last; padded slots read row 0 and are zeroed.
+  std::vector<uint8_t> valid(static_cast<size_t>(rows), 0), last_valid(batch);
+  std::vector<int64_t> ids(static_cast<size_t>(rows), 0), positions(rows), last_rows(batch);
   for (int64_t b = 0; b < batch; ++b) {
     const std::vector<int64_t>& h = histories[b];
     const int64_t used = std::min<int64_t>(len, static_cast<int64_t>(h.size()));
@@ -139,25 +168,49 @@ absl::StatusOr<std::vector<float>> SasRec::UserVectors(
             absl::StrCat("histories[", b, "][", h.size() - used + j, "]: item ", item,
                          " is outside 1..", config_.num_items));
       }
-      const int64_t pos = len - used + j;  // left padding: the most recent item is last
+      const int64_t pos = len - used + j;
       valid[b * len + pos] = 1;
-      float* row = x.data() + (b * len + pos) * d;
-      const float* e = item_emb_.data() + item * d;
-      const float* p = pos_emb_.data() + pos * d;
-      for (int64_t i = 0; i < d; ++i) row[i] = e[i] * scale + p[i];
+      ids[b * len + pos] = item;
     }
+    for (int64_t pos = 0; pos < len; ++pos) positions[b * len + pos] = pos;
+    last_rows[b] = b * len + len - 1;  // only the last position is read
+    last_valid[b] = used > 0;
   }
-  // Only the last position is read: the last block computes its queries alone.
-  std::vector<int64_t> last_rows(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b) last_rows[b] = b * len + len - 1;
+  if (batch == 0) return std::vector<float>();
+  Workspace ws(device_);
+  Inputs in;
+  in.batch = batch;
+  RECSYS_ASSIGN_OR_RETURN(in.valid, ws.Upload(valid));
+  RECSYS_ASSIGN_OR_RETURN(in.last_rows, ws.Upload(last_rows));
+  RECSYS_ASSIGN_OR_RETURN(in.last_valid, ws.Upload(last_valid));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t* ids_d, ws.Upload(ids));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t* positions_d, ws.Upload(positions));
+  RECSYS_ASSIGN_OR_RETURN(float* x, ws.Floats(rows * d));
+  kernels::GatherRowsParams e;  // E * sqrt(d) + P
+  e.table = item_emb_.data();
+  e.table_rows = config_.num_items + 1;
+  e.ids = ids_d;
+  e.scale = std::sqrt(static_cast<float>(d));
+  e.add = pos_emb_.data();
+  e.add_rows = len;
+  e.add_ids = positions_d;
+  e.out = x;
+  e.n = rows;
+  e.cols = d;
+  RECSYS_RETURN_IF_ERROR(kernels::GatherRows(device_, e));
+  RECSYS_RETURN_IF_ERROR(kernels::ZeroRows(device_, x, in.valid, rows, d));
   for (size_t i = 0; i < blocks_.size(); ++i) {
-    const bool last = i + 1 == blocks_.size();
-    RECSYS_RETURN_IF_ERROR(RunBlock(blocks_[i], batch, valid, last ? &last_rows : nullptr, x));
+    RECSYS_ASSIGN_OR_RETURN(x, RunBlock(blocks_[i], in, i + 1 == blocks_.size(), x, ws));
   }
-  if (blocks_.empty()) x = GatherRows(x, d, last_rows);
-  std::vector<float> out;
-  RECSYS_RETURN_IF_ERROR(Norm(device_, x, batch, d, final_ln_w_, final_ln_b_, config_.eps, out));
-  return out;
+  if (blocks_.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(float* last, ws.Floats(batch * d));
+    RECSYS_RETURN_IF_ERROR(GatherRowsOf(device_, x, rows, d, in.last_rows, batch, last));
+    x = last;
+  }
+  RECSYS_ASSIGN_OR_RETURN(float* out, ws.Floats(batch * d));
+  RECSYS_RETURN_IF_ERROR(Norm(device_, x, batch, d, final_ln_w_.data(), final_ln_b_.data(),
+                              config_.eps, out));
+  return Download(device_, out, batch * d);
 }
 
 absl::StatusOr<std::vector<float>> SasRec::Score(
@@ -168,7 +221,8 @@ absl::StatusOr<std::vector<float>> SasRec::Score(
                                                    " lists for ", histories.size(), " users"));
   }
   RECSYS_ASSIGN_OR_RETURN(std::vector<float> users, UserVectors(histories));
-  return ScoreRows(users, config_.hidden, item_emb_, nullptr, config_.num_items, candidates);
+  return ScoreRows(users, config_.hidden, item_emb_.host(), nullptr, config_.num_items,
+                   candidates);
 }
 
 }  // namespace recsys::models

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "models/common/device_tensor.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::models {
@@ -31,7 +32,9 @@ struct SasRecConfig {
 class SasRec {
  public:
   // INVALID_ARGUMENT / NOT_FOUND / DATA_LOSS naming the file and the key or tensor at fault.
-  static absl::StatusOr<std::unique_ptr<SasRec>> Load(const std::string& directory);
+  // The weights are placed on device, where every forward pass runs.
+  static absl::StatusOr<std::unique_ptr<SasRec>> Load(
+      const std::string& directory, const kernels::Device& device = kernels::Device::Cpu());
 
   const SasRecConfig& config() const { return config_; }
 
@@ -48,22 +51,32 @@ class SasRec {
 
   // The item table, [num_items + 1, hidden] (row 0 is padding): catalogue top-K scores
   // against it.
-  const std::vector<float>& item_table() const { return item_emb_; }
+  const std::vector<float>& item_table() const { return item_emb_.host(); }
+  const kernels::Device& device() const { return device_; }
 
  private:
   struct Block {
-    std::vector<float> attn_ln_w, attn_ln_b, q_w, q_b, k_w, k_b, v_w, v_b;
-    std::vector<float> ffn_ln_w, ffn_ln_b, ffn1_w, ffn1_b, ffn2_w, ffn2_b;
+    Weights attn_ln_w, attn_ln_b, q_w, q_b, k_w, k_b, v_w, v_b;
+    Weights ffn_ln_w, ffn_ln_b, ffn1_w, ffn1_b, ffn2_w, ffn2_b;
+  };
+  // Per-call device inputs: the key mask [batch * max_len], and for the last block the row
+  // of each sequence's last position with its mask [batch].
+  struct Inputs {
+    int64_t batch = 0;
+    const uint8_t* valid = nullptr;
+    const int64_t* last_rows = nullptr;
+    const uint8_t* last_valid = nullptr;
   };
 
-  // One block over x [batch * max_len, hidden]; with query_rows, only those rows (one per
-  // sequence) are computed past the keys and values, and x becomes [batch, hidden].
-  absl::Status RunBlock(const Block& block, int64_t batch, const std::vector<uint8_t>& valid,
-                        const std::vector<int64_t>* query_rows, std::vector<float>& x) const;
+  // One block over x [batch * max_len, hidden] in device memory; for the last block only the
+  // last rows are computed past the keys and values. Returns the output: [batch * max_len,
+  // hidden], or [batch, hidden] when last.
+  absl::StatusOr<float*> RunBlock(const Block& block, const Inputs& in, bool last, float* x,
+                                  Workspace& ws) const;
 
   SasRecConfig config_;
   kernels::Device device_ = kernels::Device::Cpu();
-  std::vector<float> item_emb_, pos_emb_, final_ln_w_, final_ln_b_;
+  Weights item_emb_, pos_emb_, final_ln_w_, final_ln_b_;
   std::vector<Block> blocks_;
 };
 

@@ -6,17 +6,18 @@
 
 namespace recsys::seqrec {
 
-absl::StatusOr<std::unique_ptr<SeqRecModel>> SeqRecModel::Load(const std::string& directory) {
+absl::StatusOr<std::unique_ptr<SeqRecModel>> SeqRecModel::Load(const std::string& directory,
+                                                               const kernels::Device& device) {
   RECSYS_ASSIGN_OR_RETURN(models::ModelConfig config, models::ModelConfig::Read(directory));
   auto model = std::make_unique<SeqRecModel>();
   RECSYS_ASSIGN_OR_RETURN(model->architecture_, config.String("architecture"));
   if (model->architecture_ == "sasrec") {
-    RECSYS_ASSIGN_OR_RETURN(model->sasrec_, models::SasRec::Load(directory));
+    RECSYS_ASSIGN_OR_RETURN(model->sasrec_, models::SasRec::Load(directory, device));
     model->max_history_ = model->sasrec_->config().max_len;
     model->hidden_ = model->sasrec_->config().hidden;
     model->item_ids_ = model->sasrec_->config().item_ids;
   } else if (model->architecture_ == "bert4rec") {
-    RECSYS_ASSIGN_OR_RETURN(model->bert4rec_, models::Bert4Rec::Load(directory));
+    RECSYS_ASSIGN_OR_RETURN(model->bert4rec_, models::Bert4Rec::Load(directory, device));
     model->max_history_ = model->bert4rec_->config().max_len - 1;
     model->hidden_ = model->bert4rec_->config().hidden;
     model->item_ids_ = model->bert4rec_->config().item_ids;

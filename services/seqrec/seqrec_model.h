@@ -14,12 +14,15 @@
 #include "absl/types/span.h"
 #include "models/bert4rec/bert4rec.h"
 #include "models/sasrec/sasrec.h"
+#include "recsys/kernels/context.h"
 
 namespace recsys::seqrec {
 
 class SeqRecModel {
  public:
-  static absl::StatusOr<std::unique_ptr<SeqRecModel>> Load(const std::string& directory);
+  // The forward pass runs on device; scoring against the table stays on the host.
+  static absl::StatusOr<std::unique_ptr<SeqRecModel>> Load(
+      const std::string& directory, const kernels::Device& device = kernels::Device::Cpu());
 
   const std::string& architecture() const { return architecture_; }
   // Most history items the model reads (SASRec: max_len; BERT4Rec: max_len - 1, the last

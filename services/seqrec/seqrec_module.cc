@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "recsys/kernels/device.h"
 #include "services/common/logging.h"
 #include "services/common/model_set.h"
 #include "services/common/status_macros.h"
@@ -29,6 +30,10 @@ ABSL_FLAG(int64_t, seqrec_max_queue, 1024,
 ABSL_FLAG(int64_t, seqrec_max_batch_users, 256, "seqrec: queries per call.");
 ABSL_FLAG(int64_t, seqrec_max_k, 1000, "seqrec: largest k of Recommend.");
 ABSL_FLAG(int64_t, max_candidates, 1000, "seqrec: candidates per Score query.");
+ABSL_FLAG(std::string, seqrec_device, "cpu",
+          "Where the SASRec / BERT4Rec forward pass runs: cpu, cuda:<ordinal> or auto (the "
+          "first GPU when one is visible, else the CPU). Scoring against the item table "
+          "stays on the CPU.");
 ABSL_FLAG(std::string, seqrec_index, "flat",
           "FAISS index Recommend's RETRIEVAL_INDEX builds over an item table in the feature "
           "store: flat (exact), ivf_flat or hnsw (approximate, faster on large catalogues).");
@@ -62,10 +67,15 @@ class SeqRecModule final : public ServiceModule {
       return absl::InvalidArgumentError(absl::StrCat(
           "--seqrec_index: '", index_type, "' is not flat, ivf_flat or hnsw"));
     }
+    absl::StatusOr<kernels::Device> device = kernels::ParseDevice(absl::GetFlag(FLAGS_seqrec_device));
+    if (!device.ok()) {
+      return absl::Status(device.status().code(),
+                          absl::StrCat("--seqrec_device: ", device.status().message()));
+    }
     RECSYS_RETURN_IF_ERROR(OpenStore());
     const std::string repo = env_.options->ResolvedModelRepo();
     ModelVersions::Options o;
-    o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
+    o.load = [device = *device](const std::string& dir) { return SeqRecModel::Load(dir, device); };
     o.warm_up = [](const SeqRecModel& m) { return m.UserVectors({{1}}).status(); };
     o.poll_interval = env_.options->model_poll_interval;
     o.metrics = env_.metrics;

@@ -140,6 +140,14 @@ TEST(SasRecTest, BadInputNamesTheItemAndTheLimit) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("candidates")));
 }
 
+TEST(SeqRecModelsTest, ADeviceThisProcessCannotUseIsRefusedAtLoad) {
+  const std::string dir = std::string(RECSYS_TESTDATA_DIR);
+  EXPECT_THAT(SasRec::Load(dir + "/sasrec-tiny/1", kernels::Device::Cuda(4096)).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(Bert4Rec::Load(dir + "/bert4rec-tiny/1", kernels::Device::Cuda(4096)).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::_));
+}
+
 TEST(SasRecTest, MissingOrMismatchedFilesAreRefusedByName) {
   EXPECT_THAT(SasRec::Load("/nonexistent").status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("config.json")));

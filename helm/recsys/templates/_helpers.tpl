@@ -125,6 +125,9 @@ helm.sh/chart: {{ include "recsys.chart" .root }}
 {{- if $svc.models }}
 - {{ printf "--%s_models=%s" .name (join "," $svc.models) | quote }}
 {{- end }}
+{{- if and (eq .name "seqrec") (gt (int ($svc.gpu | default 0)) 0) }}
+- --seqrec_device=cuda:0
+{{- end }}
 {{- end }}
 {{- range $k, $v := $svc.extraFlags }}
 - {{ printf "--%s=%s" $k (include "recsys.flagValue" $v) | quote }}

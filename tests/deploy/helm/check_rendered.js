@@ -247,6 +247,8 @@ function commonChecks(t, c) {
     const limit = ((s.resources || {}).limits || {})['nvidia.com/gpu'];
     t.eq(limit, n ? n : undefined, `${id}: nvidia.com/gpu limit`);
     t.eq(s.image, `ghcr.io/recsys/recsys-${n ? 'cuda' : 'cpu'}:${VERSION}`, `${id}: image`);
+    // A GPU pod runs the forward pass on it where the service has a device flag.
+    if (name === 'seqrec') t.eq(t.flag(name, 'seqrec_device'), n ? 'cuda:0' : null, `${id}: --seqrec_device`);
     t.eq((pod.tolerations || []).some((x) => x.key === 'nvidia.com/gpu'), n > 0, `${id}: nvidia.com/gpu toleration`);
     const sum = w.spec.template.metadata.annotations['checksum/config'];
     t.ok(/^[0-9a-f]{64}$/.test(sum), `${id}: checksum/config annotation`);

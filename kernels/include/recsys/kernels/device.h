@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "recsys/kernels/context.h"
+
 namespace recsys::kernels {
 
 struct DeviceInfo {
@@ -28,5 +32,10 @@ int CudaDeviceCount();
 
 // The CPU first, then each visible CUDA device in ordinal order.
 std::vector<DeviceInfo> ListDevices();
+
+// A device named on a command line: "cpu", "cuda:<ordinal>" ("cuda" = "cuda:0"), or "auto"
+// (DefaultDevice(): cuda:0 when one is visible, else the CPU). INVALID_ARGUMENT for another
+// name; FAILED_PRECONDITION (CheckDevice's reason) for a CUDA device this process cannot use.
+absl::StatusOr<Device> ParseDevice(absl::string_view name);
 
 }  // namespace recsys::kernels
