@@ -144,17 +144,9 @@ absl::StatusOr<std::vector<float>> Bert4Rec::UserVectors(
   RECSYS_ASSIGN_OR_RETURN(const int64_t* positions_d, ws.Upload(positions));
   RECSYS_ASSIGN_OR_RETURN(const int64_t* mask_rows_d, ws.Upload(mask_rows));
   RECSYS_ASSIGN_OR_RETURN(float* x, ws.Floats(rows * d));
-  kernels::GatherRowsParams e;  // word + (type[0] + position), then LayerNorm
-  e.table = word_emb_.data();
-  e.table_rows = config_.num_items + 2;
-  e.ids = ids_d;
-  e.add = pos_type_emb_.data();
-  e.add_rows = len;
-  e.add_ids = positions_d;
-  e.out = x;
-  e.n = rows;
-  e.cols = d;
-  RECSYS_RETURN_IF_ERROR(kernels::GatherRows(device_, e));
+  // word + (type[0] + position), then LayerNorm
+  RECSYS_RETURN_IF_ERROR(EmbedTokens(device_, word_emb_, config_.num_items + 2, ids_d, 1.0f,
+                                     pos_type_emb_, len, positions_d, rows, d, x));
   RECSYS_RETURN_IF_ERROR(
       Norm(device_, x, rows, d, emb_ln_w_.data(), emb_ln_b_.data(), config_.eps, x));
   for (size_t i = 0; i < layers_.size(); ++i) {

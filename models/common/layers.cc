@@ -65,6 +65,23 @@ absl::Status SelfAttention(const kernels::Device& device, const float* q, const 
   return kernels::Attention(device, p);
 }
 
+absl::Status EmbedTokens(const kernels::Device& device, const Weights& table, int64_t table_rows,
+                         const int64_t* ids, float scale, const Weights& pos, int64_t pos_rows,
+                         const int64_t* positions, int64_t n, int64_t cols, float* out) {
+  kernels::GatherRowsParams p;
+  p.table = table.data();
+  p.table_rows = table_rows;
+  p.ids = ids;
+  p.scale = scale;
+  p.add = pos.data();
+  p.add_rows = pos_rows;
+  p.add_ids = positions;
+  p.out = out;
+  p.n = n;
+  p.cols = cols;
+  return kernels::GatherRows(device, p);
+}
+
 absl::Status GatherRowsOf(const kernels::Device& device, const float* x, int64_t x_rows,
                           int64_t cols, const int64_t* rows, int64_t n, float* out) {
   kernels::GatherRowsParams p;

@@ -39,6 +39,12 @@ absl::Status SelfAttention(const kernels::Device& device, const float* q, const 
                            int64_t heads, int64_t hidden, kernels::AttentionMask mask,
                            const uint8_t* valid, float* out);
 
+// out[i] = table[ids[i]] * scale + pos[positions[i]] for n tokens of cols floats: the token
+// plus position embedding both sequence models start from. ids and positions in device memory.
+absl::Status EmbedTokens(const kernels::Device& device, const Weights& table, int64_t table_rows,
+                         const int64_t* ids, float scale, const Weights& pos, int64_t pos_rows,
+                         const int64_t* positions, int64_t n, int64_t cols, float* out);
+
 // The rows `rows` of x (cols wide), in that order, into out [rows.size(), cols]; device memory.
 absl::Status GatherRowsOf(const kernels::Device& device, const float* x, int64_t x_rows,
                           int64_t cols, const int64_t* rows, int64_t n, float* out);

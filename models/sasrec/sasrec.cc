@@ -186,18 +186,9 @@ absl::StatusOr<std::vector<float>> SasRec::UserVectors(
   RECSYS_ASSIGN_OR_RETURN(const int64_t* ids_d, ws.Upload(ids));
   RECSYS_ASSIGN_OR_RETURN(const int64_t* positions_d, ws.Upload(positions));
   RECSYS_ASSIGN_OR_RETURN(float* x, ws.Floats(rows * d));
-  kernels::GatherRowsParams e;  // E * sqrt(d) + P
-  e.table = item_emb_.data();
-  e.table_rows = config_.num_items + 1;
-  e.ids = ids_d;
-  e.scale = std::sqrt(static_cast<float>(d));
-  e.add = pos_emb_.data();
-  e.add_rows = len;
-  e.add_ids = positions_d;
-  e.out = x;
-  e.n = rows;
-  e.cols = d;
-  RECSYS_RETURN_IF_ERROR(kernels::GatherRows(device_, e));
+  RECSYS_RETURN_IF_ERROR(EmbedTokens(device_, item_emb_, config_.num_items + 1, ids_d,
+                                     std::sqrt(static_cast<float>(d)), pos_emb_, len,
+                                     positions_d, rows, d, x));  // E * sqrt(d) + P
   RECSYS_RETURN_IF_ERROR(kernels::ZeroRows(device_, x, in.valid, rows, d));
   for (size_t i = 0; i < blocks_.size(); ++i) {
     RECSYS_ASSIGN_OR_RETURN(x, RunBlock(blocks_[i], in, i + 1 == blocks_.size(), x, ws));
