@@ -37,7 +37,10 @@ __global__ void __launch_bounds__(kTopKThreads)
   const RowView row{scores + blockIdx.x * p.history_len, nullptr, p.key_valid, nullptr,
                     static_cast<int>(p.history_len), /*nan_is_lowest=*/false};
   const int k = static_cast<int>(p.top_k);
-  const int selected = BlockTopK(row, k, sh);
+  int selected = BlockTopK(row, k, sh);
+  // As on the CPU, a -inf score is never selected either: winners are sorted best first, so
+  // any -inf ones are the tail (every thread reads the same shared list after the barrier).
+  while (selected > 0 && sh.sorted_score[selected - 1] == kNegInf) --selected;
   // Softmax over the winners (sorted: the first is the max).
   float part = 0.0f;
   for (int r = threadIdx.x; r < selected; r += blockDim.x) {

@@ -195,6 +195,42 @@ TEST_F(GpuAttentionTest, TargetAttentionTiesAcrossWarpsGoToTheLowestPositions) {
   for (int64_t r = 0; r < k; ++r) EXPECT_EQ(sel[r], r < 3 ? r : r + 1) << r;
 }
 
+TEST_F(GpuAttentionTest, TargetAttentionNeverSelectsMinusInfinityOrNan) {
+  // Query 1s; key j = -inf in one dim gives score -inf, NaN gives NaN. Candidate 1 sees only
+  // such keys and gets padding, as on the CPU.
+  const int64_t l = 6, d = 4, k = 4;
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> keys = RandomFloats(2 * l * d, 45);
+  keys[1 * d] = -inf, keys[3 * d + 2] = -inf, keys[4 * d] = nan;
+  for (int64_t j = l; j < 2 * l; ++j) keys[j * d] = j % 2 ? -inf : nan;
+  const std::vector<float> q(d, 1.0f), v = RandomFloats(2 * l * 3, 46);
+  for (int64_t part = 0; part < 2; ++part) {
+    SCOPED_TRACE(part);
+    const std::vector<float> kp(keys.begin() + part * l * d, keys.begin() + (part + 1) * l * d);
+    const std::vector<float> vp(v.begin() + part * l * 3, v.begin() + (part + 1) * l * 3);
+    DeviceBuffer dq = Upload(q), dk = Upload(kp), dv = Upload(vp);
+    DeviceBuffer dout = Upload(std::vector<float>(3)), dsel = Upload(std::vector<int64_t>(k)),
+                 dw = Upload(std::vector<float>(k));
+    std::vector<float> out(3), w(k);
+    std::vector<int64_t> sel(k);
+    TargetAttentionParams p;
+    p.num_candidates = 1, p.history_len = l, p.att_dim = d, p.value_dim = 3, p.top_k = k;
+    TargetAttentionParams g = p;
+    p.queries = q.data(), p.keys = kp.data(), p.values = vp.data();
+    p.out = out.data(), p.selected = sel.data(), p.weights = w.data();
+    g.queries = dq.as<float>(), g.keys = dk.as<float>(), g.values = dv.as<float>();
+    g.out = dout.as<float>(), g.selected = dsel.as<int64_t>(), g.weights = dw.as<float>();
+    ASSERT_TRUE(TargetAttentionTopK(cpu_, p).ok());
+    const absl::Status status = TargetAttentionTopK(gpu_, g);
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(Download<int64_t>(dsel, k), sel);
+    for (int64_t j : sel) EXPECT_TRUE(j != 1 && j != 3 && j != 4) << j;
+    ExpectNear(Download<float>(dw, k), w, 1e-6f, 1e-5f, "weights");
+    ExpectNear(Download<float>(dout, 3), out, 1e-6f, 1e-5f, "out");
+  }
+}
+
 TEST_F(GpuAttentionTest, CatalogNanScoresRankLastAndFullyExcludedUsersGetPadding) {
   const int64_t batch = 2, items = 10, dim = 2, k = 4;
   std::vector<float> table = RandomFloats(items * dim, 54);

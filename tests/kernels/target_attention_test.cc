@@ -169,6 +169,35 @@ TEST(TargetAttentionTopK, EmptyOrFullyMaskedHistoryGivesZeros) {
   }
 }
 
+TEST(TargetAttentionTopK, MinusInfinityAndNanScoresAreNeverSelected) {
+  // Queries of 1s: a key with a -inf entry scores -inf, one with NaN scores NaN. Over a long
+  // history too (the blocked path), and a candidate whose keys are all such gets padding.
+  for (int64_t history : {6, 5000}) {
+    SCOPED_TRACE(history);
+    const int64_t d = 4, top_k = 8;
+    Case c{1, history, d, 3, 0, top_k};
+    std::mt19937 rng(9);
+    std::vector<float> q(d, 1.0f), k = Random(history * d, rng), v = Random(history * 3, rng);
+    const float inf = std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < history; ++j) {
+      if (j % 3 != 0) k[j * d + j % d] = j % 2 ? -inf : std::nanf("");
+    }
+    Result got;
+    ASSERT_TRUE(RunOp(c, q, k, v, &got).ok());
+    int64_t real = 0;
+    for (int64_t j : got.selected) {
+      if (j < 0) continue;
+      ++real;
+      EXPECT_EQ(j % 3, 0) << j;
+    }
+    EXPECT_EQ(real, std::min<int64_t>(top_k, (history + 2) / 3));
+    for (int64_t j = 0; j < history; j += 3) k[j * d] = -inf;  // now every score is -inf or NaN
+    ASSERT_TRUE(RunOp(c, q, k, v, &got).ok());
+    for (int64_t j : got.selected) EXPECT_EQ(j, -1);
+    for (float x : got.out) EXPECT_EQ(x, 0.0f);
+  }
+}
+
 TEST(TargetAttentionTopK, TiesGoToTheEarlierBehaviour) {
   Case c{1, 10, 4, 1, 0, 3};
   std::vector<float> q = {1, 0, 0, 0};

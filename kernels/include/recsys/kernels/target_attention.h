@@ -8,9 +8,10 @@
 //
 // Queries and keys are the *attention* embeddings, values the *representation* embeddings
 // (their dims may differ; value_dim 0 = the search alone, for callers that sum their own
-// values from `selected` and `weights`). A NaN score is never selected; on the CPU neither
-// is a -inf one (the CUDA kernel may pick it, with weight 0 beside any finite score). Memory stays O(C*K + L*d): scores are produced block by block and reduced into
-// per-candidate K-best buffers, never as a [C, L] matrix.
+// values from `selected` and `weights`). A NaN or -inf score is never selected (a candidate
+// with fewer than top_k finite scores gets -1 padding). Memory stays O(C*K + L*d): scores are
+// produced block by block and reduced into per-candidate K-best buffers, never as a [C, L]
+// matrix.
 #pragma once
 
 #include <cstdint>
