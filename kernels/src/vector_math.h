@@ -170,10 +170,10 @@ RECSYS_VECTOR_INLINE void GemmTile(const float* const (&a)[kGemmRows], const flo
   }
 }
 
-// Whether this CPU has 512-bit vectors (the x86-64-v4 clones run): picks a GEMM tile width.
+// Whether the x86-64-v4 (AVX-512) clones run on this CPU: picks a GEMM tile width.
 inline bool WideVectors() {
-#if defined(__x86_64__) && defined(__GNUC__)
-  static const bool wide = __builtin_cpu_supports("avx512f");
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  static const bool wide = __builtin_cpu_supports("x86-64-v4");
   return wide;
 #else
   return false;

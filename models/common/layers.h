@@ -45,7 +45,7 @@ absl::Status EmbedTokens(const kernels::Device& device, const Weights& table, in
                          const int64_t* ids, float scale, const Weights& pos, int64_t pos_rows,
                          const int64_t* positions, int64_t n, int64_t cols, float* out);
 
-// The rows `rows` of x (cols wide), in that order, into out [rows.size(), cols]; device memory.
+// Rows rows[0..n) of x [x_rows, cols], in that order, into out [n, cols]; device memory.
 absl::Status GatherRowsOf(const kernels::Device& device, const float* x, int64_t x_rows,
                           int64_t cols, const int64_t* rows, int64_t n, float* out);
 

@@ -61,7 +61,7 @@ TEST(GatherRowsTest, RefusesIdsOutsideTheTablesAndEmptyCallsDoNothing) {
   EXPECT_THAT(GatherRows(Device::Cpu(), p).message(), HasSubstr("add_ids"));
   p.add = nullptr;
   p.n = -1;
-  EXPECT_THAT(GatherRows(Device::Cpu(), p).message(), HasSubstr("n"));
+  EXPECT_THAT(GatherRows(Device::Cpu(), p).message(), HasSubstr("GatherRows: n "));
   GatherRowsParams empty;  // n = 0: nothing to read, null pointers are fine
   EXPECT_TRUE(GatherRows(Device::Cpu(), empty).ok());
 }

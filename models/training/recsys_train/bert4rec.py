@@ -108,8 +108,9 @@ class BERT4Rec(nn.Module):
         Without negatives, the official softmax over the whole vocabulary. With them, a
         sampled softmax: each target's logit against the batch's shared negatives (drawn with
         replacement), each negative's logit less log(expected draws of that item) and draws
-        equal to the target dropped, so that the partition sum tends to the full one (the
-        logQ correction) and the loss to the full softmax's as the draws grow. The output
+        equal to the target dropped, so that the partition sum tends to the full one over the
+        real items (the logQ correction; padding and [MASK] are never drawn) and the loss to
+        that softmax's as the draws grow. The output
         layer is where a full-softmax step spends its time (a [masked, d] x [d, vocab]
         product and its gradients), so this is the faster way to many steps on a CPU."""
         hidden = self.forward(ids)
