@@ -78,8 +78,11 @@ absl::StatusOr<float*> Bert4Rec::RunLayer(const Layer& l, int64_t batch, const u
   // Keys and values span every position; with query_rows only those rows (one per sequence,
   // the [MASK] slot) go on past them.
   const int64_t q_rows = query_rows == nullptr ? rows : batch;
-  RECSYS_ASSIGN_OR_RETURN(float* k, ws.Floats(rows * d));
-  RECSYS_ASSIGN_OR_RETURN(float* v, ws.Floats(rows * d));
+  // Temporaries live in the layer's own workspace, freed when it returns; the output (x, or
+  // the gathered query rows) is the call's.
+  Workspace tmp(device_);
+  RECSYS_ASSIGN_OR_RETURN(float* k, tmp.Floats(rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* v, tmp.Floats(rows * d));
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.k_w.data(), l.k_b.data(), d, k));
   RECSYS_RETURN_IF_ERROR(Linear(device_, x, rows, d, l.v_w.data(), l.v_b.data(), d, v));
   float* xq = x;
@@ -87,11 +90,11 @@ absl::StatusOr<float*> Bert4Rec::RunLayer(const Layer& l, int64_t batch, const u
     RECSYS_ASSIGN_OR_RETURN(xq, ws.Floats(batch * d));
     RECSYS_RETURN_IF_ERROR(GatherRowsOf(device_, x, rows, d, query_rows, batch, xq));
   }
-  RECSYS_ASSIGN_OR_RETURN(float* q, ws.Floats(q_rows * d));
-  RECSYS_ASSIGN_OR_RETURN(float* attn, ws.Floats(q_rows * d));
-  RECSYS_ASSIGN_OR_RETURN(float* projected, ws.Floats(q_rows * d));
-  RECSYS_ASSIGN_OR_RETURN(float* h1, ws.Floats(q_rows * inter));
-  RECSYS_ASSIGN_OR_RETURN(float* h2, ws.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* q, tmp.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* attn, tmp.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* projected, tmp.Floats(q_rows * d));
+  RECSYS_ASSIGN_OR_RETURN(float* h1, tmp.Floats(q_rows * inter));
+  RECSYS_ASSIGN_OR_RETURN(float* h2, tmp.Floats(q_rows * d));
   RECSYS_RETURN_IF_ERROR(Linear(device_, xq, q_rows, d, l.q_w.data(), l.q_b.data(), d, q));
   RECSYS_RETURN_IF_ERROR(SelfAttention(device_, q, k, v, batch, q_rows / batch, len,
                                        config_.heads, d, kernels::AttentionMask::kBidirectional,

@@ -74,10 +74,13 @@ absl::StatusOr<float*> SasRec::RunBlock(const Block& b, const Inputs& in, bool l
   // after attention) are the last position's alone: one row per sequence.
   const int64_t q_rows = last ? batch : rows;
   const uint8_t* q_valid = last ? in.last_valid : in.valid;
-  auto floats = [&](int64_t n) { return ws.Floats(n * d); };
-  auto query_rows_of = [&](float* all) -> absl::StatusOr<float*> {
+  // Temporaries live in the block's own workspace, freed when it returns; only buffers that
+  // can become the output (the queries' rows, h2) come from the call's.
+  Workspace block_ws(device_);
+  auto floats = [&](int64_t n) { return block_ws.Floats(n * d); };
+  auto query_rows_of = [&](float* all, Workspace& from) -> absl::StatusOr<float*> {
     if (!last) return all;
-    RECSYS_ASSIGN_OR_RETURN(float* out, floats(batch));
+    RECSYS_ASSIGN_OR_RETURN(float* out, from.Floats(batch * d));
     RECSYS_RETURN_IF_ERROR(GatherRowsOf(device_, all, rows, d, in.last_rows, batch, out));
     return out;
   };
@@ -94,14 +97,14 @@ absl::StatusOr<float*> SasRec::RunBlock(const Block& b, const Inputs& in, bool l
   RECSYS_ASSIGN_OR_RETURN(float* v, floats(rows));
   RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.k_w.data(), b.k_b.data(), d, k));
   RECSYS_RETURN_IF_ERROR(Linear(device_, kv_in, rows, d, b.v_w.data(), b.v_b.data(), d, v));
-  RECSYS_ASSIGN_OR_RETURN(float* xq, query_rows_of(x));
+  RECSYS_ASSIGN_OR_RETURN(float* xq, query_rows_of(x, ws));
   float* normed = nullptr;
   if (original) {
     RECSYS_ASSIGN_OR_RETURN(normed, floats(q_rows));
     RECSYS_RETURN_IF_ERROR(Norm(device_, xq, q_rows, d, b.attn_ln_w.data(), b.attn_ln_b.data(),
                                 config_.eps, normed));
   } else if (pre) {
-    RECSYS_ASSIGN_OR_RETURN(normed, query_rows_of(normed_all));
+    RECSYS_ASSIGN_OR_RETURN(normed, query_rows_of(normed_all, block_ws));
   }
   RECSYS_ASSIGN_OR_RETURN(float* q, floats(q_rows));
   RECSYS_RETURN_IF_ERROR(Linear(device_, (original || pre) ? normed : xq, q_rows, d,
@@ -114,7 +117,7 @@ absl::StatusOr<float*> SasRec::RunBlock(const Block& b, const Inputs& in, bool l
       attn));
   RECSYS_RETURN_IF_ERROR(kernels::ZeroRows(device_, attn, q_valid, q_rows, d));  // query mask
   RECSYS_ASSIGN_OR_RETURN(float* h1, floats(q_rows));
-  RECSYS_ASSIGN_OR_RETURN(float* h2, floats(q_rows));
+  RECSYS_ASSIGN_OR_RETURN(float* h2, ws.Floats(q_rows * d));
   RECSYS_ASSIGN_OR_RETURN(float* f, floats(q_rows));
   const int64_t n = q_rows * d;
   auto ffn = [&](const float* input, float* out) -> absl::Status {
