@@ -63,11 +63,9 @@ absl::StatusOr<Device> ParseDevice(absl::string_view name) {
   if (name == "cpu") return Device::Cpu();
   if (name == "auto") return DefaultDevice();
   absl::string_view ordinal = name;
-  int value = 0;
-  if (name == "cuda") {
-    value = 0;
-  } else if (!absl::ConsumePrefix(&ordinal, "cuda:") || !absl::SimpleAtoi(ordinal, &value) ||
-             value < 0) {
+  int value = 0;  // "cuda" alone is cuda:0
+  if (name != "cuda" && (!absl::ConsumePrefix(&ordinal, "cuda:") ||
+                         !absl::SimpleAtoi(ordinal, &value) || value < 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("device '", name, "' is not cpu, auto, cuda or cuda:<ordinal>"));
   }

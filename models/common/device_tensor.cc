@@ -7,12 +7,11 @@ namespace recsys::models {
 absl::StatusOr<Weights> Weights::Place(const kernels::Device& device, std::vector<float> host,
                                        bool keep_host) {
   Weights w;
-  w.size_ = static_cast<int64_t>(host.size());
   if (device.backend == kernels::Backend::kCpu) {
     w.host_ = std::move(host);
     return w;
   }
-  const int64_t bytes = w.size_ * static_cast<int64_t>(sizeof(float));
+  const int64_t bytes = static_cast<int64_t>(host.size() * sizeof(float));
   RECSYS_ASSIGN_OR_RETURN(w.device_, kernels::DeviceBuffer::Allocate(device, bytes));
   RECSYS_RETURN_IF_ERROR(kernels::CopyToDevice(device, w.device_.data(), host.data(), bytes));
   if (keep_host) w.host_ = std::move(host);

@@ -27,14 +27,12 @@ class Weights {
   const float* data() const {
     return device_.data() != nullptr ? device_.as<float>() : host_.data();
   }
-  int64_t size() const { return size_; }
   // The host copy: always on the CPU, on CUDA only when placed with keep_host.
   const std::vector<float>& host() const { return host_; }
 
  private:
   std::vector<float> host_;
   kernels::DeviceBuffer device_;
-  int64_t size_ = 0;
 };
 
 // Buffers for one call, freed together when it returns.

@@ -153,22 +153,4 @@ absl::Status Loader::Take(const std::string& name, const std::vector<int64_t>& s
   return absl::OkStatus();
 }
 
-absl::Status Loader::TakeLinear(const std::string& name, int64_t out, int64_t in, Weights* weight,
-                                Weights* bias) {
-  const std::vector<int64_t> shape = in == 0 ? std::vector<int64_t>{out}
-                                             : std::vector<int64_t>{out, in};
-  RECSYS_RETURN_IF_ERROR(Take(name + ".weight", shape, weight));
-  return Take(name + ".bias", {out}, bias);
-}
-
-absl::Status Loader::TakeLinear(const std::string& name, int64_t out, int64_t in,
-                                std::vector<float>* weight, std::vector<float>* bias) {
-  const std::vector<int64_t> shape = in == 0 ? std::vector<int64_t>{out}
-                                             : std::vector<int64_t>{out, in};
-  absl::Status s = Take(name + ".weight", shape, weight);
-  if (!s.ok()) return s;
-  return Take(name + ".bias", {out}, bias);
-}
-
-
 }  // namespace recsys::models

@@ -3,7 +3,6 @@
 // TensorFile.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -66,11 +65,16 @@ class Loader {
   absl::Status Take(const std::string& name, const std::vector<int64_t>& shape,
                     std::vector<float>* out);
   absl::Status Take(const std::string& name, const std::vector<int64_t>& shape, Weights* out);
-  // name.weight [out, in] (or [cols] for a norm, in == 0) and name.bias [out].
-  absl::Status TakeLinear(const std::string& name, int64_t out, int64_t in,
-                          std::vector<float>* weight, std::vector<float>* bias);
-  absl::Status TakeLinear(const std::string& name, int64_t out, int64_t in, Weights* weight,
-                          Weights* bias);
+  // name.weight [out, in] (or [cols] for a norm, in == 0) and name.bias [out], into host
+  // vectors or Weights.
+  template <typename T>
+  absl::Status TakeLinear(const std::string& name, int64_t out, int64_t in, T* weight, T* bias) {
+    const std::vector<int64_t> shape = in == 0 ? std::vector<int64_t>{out}
+                                               : std::vector<int64_t>{out, in};
+    absl::Status s = Take(name + ".weight", shape, weight);
+    if (!s.ok()) return s;
+    return Take(name + ".bias", {out}, bias);
+  }
 
  private:
   const TensorFile& file_;
