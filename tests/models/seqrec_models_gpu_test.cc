@@ -13,6 +13,7 @@
 #include "models/bert4rec/bert4rec.h"
 #include "models/sasrec/sasrec.h"
 #include "recsys/kernels/device.h"
+#include "tests/models/seqrec_fixtures.h"
 
 namespace recsys::models {
 namespace {
@@ -69,21 +70,15 @@ class SeqRecGpuTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(SeqRecGpuTest, ForwardPassMatchesTheCpu) {
   const std::string dir = std::string(RECSYS_TESTDATA_DIR) + "/" + GetParam() + "/1";
-  if (GetParam().rfind("bert4rec", 0) == 0) {
+  if (testing::IsBert4RecFixture(GetParam())) {
     ExpectGpuMatchesCpu<Bert4Rec>(dir);
   } else {
     ExpectGpuMatchesCpu<SasRec>(dir);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, SeqRecGpuTest,
-                         ::testing::Values("sasrec-tiny", "sasrec-tiny-pre-ln",
-                                           "sasrec-tiny-post-ln", "bert4rec-tiny"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) c = c == '-' ? '_' : c;
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Models, SeqRecGpuTest, testing::SeqRecFixtures(),
+                         testing::FixtureTestName);
 
 }  // namespace
 }  // namespace recsys::models

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/models/seqrec_fixtures.h"
 #include "tests/testing/json_file.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -97,21 +98,15 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GoldenTest, MatchesThePyTorchModule) {
   const std::string dir = GoldenDir() + "/" + GetParam();
-  if (GetParam().rfind("bert4rec", 0) == 0) {
+  if (testing::IsBert4RecFixture(GetParam())) {
     CheckGolden<Bert4Rec>(dir);
   } else {
     CheckGolden<SasRec>(dir);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
-                         ::testing::Values("sasrec-tiny", "sasrec-tiny-pre-ln",
-                                           "sasrec-tiny-post-ln", "bert4rec-tiny"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& c : name) c = c == '-' ? '_' : c;
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Models, GoldenTest, testing::SeqRecFixtures(),
+                         testing::FixtureTestName);
 
 TEST(Bert4RecTest, BadInputNamesTheItemAndTheLimit) {
   absl::StatusOr<std::unique_ptr<Bert4Rec>> model =
