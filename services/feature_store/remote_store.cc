@@ -70,8 +70,12 @@ class RemoteUpload final : public store::EmbeddingUpload {
   }
 
   ~RemoteUpload() override {
-    if (!done_) {  // abandoned: cancel, so the server drops what it received
-      call_.TryCancel();
+    if (!done_) {
+      // Abandoned: end the stream without a commit and wait for the server's answer, which it
+      // sends after dropping what it received. A cancel would return at once, and a retry of
+      // the same version could then reach the server while the old upload still holds it.
+      // The call's deadline bounds the wait.
+      writer_->WritesDone();
       (void)writer_->Finish();
     }
   }
