@@ -76,7 +76,7 @@ class LocalUpload final : public EmbeddingUpload {
 
   absl::Status Append(absl::Span<const int64_t> item_ids, absl::Span<const float> values) override {
     if (finished_) return absl::FailedPreconditionError("Append after Finish");
-    RECSYS_STORE_RETURN_IF_ERROR(ValidateEmbeddingChunk(spec_.dim, item_ids, values,
+    RECSYS_RETURN_IF_ERROR(ValidateEmbeddingChunk(spec_.dim, item_ids, values,
                                                         tables_->limits().max_batch_items));
     rocksdb::WriteBatch batch;
     const std::string prefix = EmbeddingTables::VersionKey(spec_.name, spec_.version);
@@ -177,12 +177,12 @@ std::vector<int64_t> EmbeddingTables::Categories(const std::vector<int64_t>& ite
 }
 
 absl::StatusOr<std::unique_ptr<EmbeddingUpload>> EmbeddingTables::Begin(const TableSpec& spec) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateTableSpec(spec, limits_.max_embedding_dim));
+  RECSYS_RETURN_IF_ERROR(ValidateTableSpec(spec, limits_.max_embedding_dim));
   std::string existing;
   const rocksdb::Status s =
       db_->Get(rocksdb::ReadOptions(), tables_, VersionKey(spec.name, spec.version), &existing);
   if (!s.IsNotFound()) {
-    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("UploadEmbeddings", s));
+    RECSYS_RETURN_IF_ERROR(FromRocksDb("UploadEmbeddings", s));
     return absl::AlreadyExistsError(absl::StrCat("table ", spec.name, " version ", spec.version,
                                                  " exists; versions are immutable"));
   }
@@ -216,14 +216,14 @@ absl::StatusOr<TableInfo> EmbeddingTables::Publish(const TableSpec& spec) {
     rows.resize(old + spec.dim);
     std::memcpy(rows.data() + old, it->value().data(), sizeof(float) * spec.dim);
   }
-  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("UploadEmbeddings", it->status()));
+  RECSYS_RETURN_IF_ERROR(FromRocksDb("UploadEmbeddings", it->status()));
   std::vector<int64_t> categories = Categories(ids);
   absl::StatusOr<std::unique_ptr<FaissIndex>> index =
       FaissIndex::Build(spec, std::move(ids), rows, std::move(categories));
   if (!index.ok()) return index.status();
   std::error_code error;
   std::filesystem::create_directories(faiss_dir_, error);
-  RECSYS_STORE_RETURN_IF_ERROR((*index)->Save(IndexPath(spec)));
+  RECSYS_RETURN_IF_ERROR((*index)->Save(IndexPath(spec)));
   TableInfo info;
   info.spec = spec;
   info.rows = (*index)->rows();
@@ -232,7 +232,7 @@ absl::StatusOr<TableInfo> EmbeddingTables::Publish(const TableSpec& spec) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   rocksdb::WriteOptions sync;
   sync.sync = sync_writes_;
-  RECSYS_STORE_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       FromRocksDb("UploadEmbeddings", db_->Put(sync, tables_, prefix, EncodeInfo(info))));
   std::lock_guard<std::mutex> lock(mu_);
   published_[{spec.name, spec.version}] = std::shared_ptr<const FaissIndex>(std::move(*index));
@@ -249,7 +249,7 @@ absl::Status EmbeddingTables::LoadAll() {
     }
     if (info.ready) ready.push_back(info);
   }
-  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("LocalStore", it->status()));
+  RECSYS_RETURN_IF_ERROR(FromRocksDb("LocalStore", it->status()));
   for (const TableInfo& info : ready) {
     // Row order is key order, as when the index was built.
     const std::string prefix = VersionKey(info.spec.name, info.spec.version);
@@ -262,7 +262,7 @@ absl::Status EmbeddingTables::LoadAll() {
     for (rows->Seek(prefix); rows->Valid(); rows->Next()) {
       ids.push_back(static_cast<int64_t>(keys::GetBigEndian64(rows->key().data() + prefix.size())));
     }
-    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("LocalStore", rows->status()));
+    RECSYS_RETURN_IF_ERROR(FromRocksDb("LocalStore", rows->status()));
     std::vector<int64_t> categories = Categories(ids);
     absl::StatusOr<std::unique_ptr<FaissIndex>> index =
         FaissIndex::Load(info.spec, IndexPath(info.spec), std::move(ids), std::move(categories));
@@ -319,7 +319,7 @@ absl::StatusOr<EmbeddingRows> EmbeddingTables::Get(const std::string& table,
       out.missing.push_back(id);
       continue;
     }
-    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("GetEmbeddings", s));
+    RECSYS_RETURN_IF_ERROR(FromRocksDb("GetEmbeddings", s));
     out.item_ids.push_back(id);
     const size_t old = out.values.size();
     out.values.resize(old + spec.dim);
@@ -385,7 +385,7 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
   }
   out.results.resize(queries.size());
   if (!plain.empty()) {
-    RECSYS_STORE_RETURN_IF_ERROR(
+    RECSYS_RETURN_IF_ERROR(
         SearchPlain(index, queries, plain, plain_k, vectors, &out.results));
   }
   for (size_t q = 0, p = 0; q < queries.size(); ++q) {
@@ -410,7 +410,7 @@ absl::StatusOr<std::vector<TableInfo>> EmbeddingTables::List() {
     TableInfo info;
     if (DecodeInfo(View(it->key()), View(it->value()), &info)) tables.push_back(info);
   }
-  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("ListEmbeddingTables", it->status()));
+  RECSYS_RETURN_IF_ERROR(FromRocksDb("ListEmbeddingTables", it->status()));
   return tables;
 }
 

@@ -147,7 +147,7 @@ class LocalStore final : public FeatureStore {
 };
 
 absl::StatusOr<IngestResult> LocalStore::IngestEvents(absl::Span<const Event> events) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateEvents(events, options_.limits.max_ingest_batch));
+  RECSYS_RETURN_IF_ERROR(ValidateEvents(events, options_.limits.max_ingest_batch));
   // Group by user, keeping each user's events in request order.
   std::map<std::string, std::vector<const Event*>> by_user;
   for (const Event& event : events) by_user[event.user_id].push_back(&event);
@@ -178,14 +178,14 @@ absl::StatusOr<IngestResult> LocalStore::IngestEvents(absl::Span<const Event> ev
   for (const auto& [user, user_events] : by_user) {
     const UserReads reads{meta_keys[u], meta_found[u], View(metas[u]), &id_keys[first_id],
                           &id_found[first_id]};
-    RECSYS_STORE_RETURN_IF_ERROR(StageUser(user, user_events, reads, &batch, &result));
+    RECSYS_RETURN_IF_ERROR(StageUser(user, user_events, reads, &batch, &result));
     ++u;
     first_id += user_events.size();
   }
   if (result.stored == 0) return result;
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync_writes;
-  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("IngestEvents", db_->Write(write_options, &batch)));
+  RECSYS_RETURN_IF_ERROR(FromRocksDb("IngestEvents", db_->Write(write_options, &batch)));
   return result;
 }
 
@@ -231,7 +231,7 @@ absl::Status LocalStore::StageUser(const std::string& user_id,
     // holds the oldest events unless the batch itself carries older timestamps (then the
     // next ingestion trims them).
     const int64_t excess = std::min(meta.event_count - cap, before);
-    RECSYS_STORE_RETURN_IF_ERROR(StageTrim(prefix, excess, batch));
+    RECSYS_RETURN_IF_ERROR(StageTrim(prefix, excess, batch));
     meta.event_count -= excess;
   }
   batch->Put(user_meta_, prefix, keys::EncodeUserMeta(meta));
@@ -260,7 +260,7 @@ absl::Status LocalStore::StageTrim(const std::string& prefix, int64_t excess,
 
 absl::StatusOr<std::vector<UserHistory>> LocalStore::GetHistories(
     absl::Span<const std::string> user_ids, const HistoryQuery& query) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateHistoryRequest(user_ids, query, options_.limits.max_batch_users,
+  RECSYS_RETURN_IF_ERROR(ValidateHistoryRequest(user_ids, query, options_.limits.max_batch_users,
                                                       options_.limits.max_history_length));
   // One snapshot: counts and events of every user come from the same point in time.
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
@@ -316,13 +316,13 @@ absl::StatusOr<UserHistory> LocalStore::ReadHistory(const std::string& user_id,
     }
     history.behaviors.push_back(behavior);
   }
-  RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("GetHistories", it->status()));
+  RECSYS_RETURN_IF_ERROR(FromRocksDb("GetHistories", it->status()));
   std::reverse(history.behaviors.begin(), history.behaviors.end());  // oldest first
   return history;
 }
 
 absl::Status LocalStore::UpsertItems(absl::Span<const Item> items) {
-  RECSYS_STORE_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       ValidateItems(items, options_.limits.max_ingest_batch, options_.limits.max_item_text_bytes));
   rocksdb::WriteBatch batch;
   for (const Item& item : items) {
@@ -334,7 +334,7 @@ absl::Status LocalStore::UpsertItems(absl::Span<const Item> items) {
 }
 
 absl::StatusOr<ItemLookup> LocalStore::GetItems(absl::Span<const int64_t> item_ids) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateItemIds(item_ids, options_.limits.max_batch_items));
+  RECSYS_RETURN_IF_ERROR(ValidateItemIds(item_ids, options_.limits.max_batch_items));
   std::vector<std::string> key_storage;
   key_storage.reserve(item_ids.size());
   for (int64_t id : item_ids) key_storage.push_back(keys::ItemKey(id));
@@ -349,7 +349,7 @@ absl::StatusOr<ItemLookup> LocalStore::GetItems(absl::Span<const int64_t> item_i
       lookup.missing.push_back(item_ids[i]);
       continue;
     }
-    RECSYS_STORE_RETURN_IF_ERROR(FromRocksDb("GetItems", statuses[i]));
+    RECSYS_RETURN_IF_ERROR(FromRocksDb("GetItems", statuses[i]));
     Item item;
     item.item_id = item_ids[i];
     if (!keys::DecodeItemValue(values[i], &item)) {
@@ -371,11 +371,11 @@ absl::StatusOr<CheckpointInfo> LocalStore::Checkpoint(const std::string& directo
   }
   fs::create_directories(target.parent_path(), error);
   rocksdb::Checkpoint* raw = nullptr;
-  RECSYS_STORE_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       FromRocksDb("Checkpoint", rocksdb::Checkpoint::Create(db_.get(), &raw)));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // Flush first so the copy needs no write-ahead-log replay.
-  RECSYS_STORE_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       FromRocksDb("Checkpoint", checkpoint->CreateCheckpoint(target.string(), 0)));
   // FAISS files are immutable once written: link (or copy) the ones present now. A version
   // whose file is missing from the copy is rebuilt from its rows when the copy is opened.
@@ -419,7 +419,7 @@ absl::Status ValidateOptions(const LocalStoreOptions& o) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOptions& options) {
-  RECSYS_STORE_RETURN_IF_ERROR(ValidateOptions(options));
+  RECSYS_RETURN_IF_ERROR(ValidateOptions(options));
   std::error_code mkdir_error;  // RocksDB creates only the last path component
   std::filesystem::create_directories(options.data_dir, mkdir_error);
   if (mkdir_error) {
@@ -458,7 +458,7 @@ absl::StatusOr<std::unique_ptr<FeatureStore>> OpenLocalStore(const LocalStoreOpt
   }
   auto store = std::make_unique<LocalStore>(options, std::unique_ptr<rocksdb::DB>(raw),
                                             std::move(handles), db_options.statistics);
-  RECSYS_STORE_RETURN_IF_ERROR(store->Load());
+  RECSYS_RETURN_IF_ERROR(store->Load());
   return std::unique_ptr<FeatureStore>(std::move(store));
 }
 

@@ -1,17 +1,12 @@
-// RocksDB status -> absl::Status, and the return-on-error macro of the store library.
+// RocksDB status -> absl::Status.
 #pragma once
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/status_macros.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/status.h"
-
-#define RECSYS_STORE_RETURN_IF_ERROR(expr)                       \
-  do {                                                           \
-    ::absl::Status recsys_store_status_ = (expr);                \
-    if (!recsys_store_status_.ok()) return recsys_store_status_; \
-  } while (false)
 
 namespace recsys::store {
 

@@ -64,12 +64,12 @@ absl::Status ValidateShapes(const AttentionParams& p) {
                                                   {"num_kv_heads", p.num_kv_heads},
                                                   {"head_dim", p.head_dim}};
   for (const auto& [field, value] : dims) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckNonNegative(kOp, field, value));
+    RECSYS_RETURN_IF_ERROR(internal::CheckNonNegative(kOp, field, value));
   }
   // Head counts only matter when some output row exists; empty calls are no-ops.
   if (p.batch > 0 && p.q_len > 0) {
     for (const auto& [field, value] : {dims[3], dims[4], dims[5]}) {
-      RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPositive(kOp, field, value));
+      RECSYS_RETURN_IF_ERROR(internal::CheckPositive(kOp, field, value));
     }
   }
   if (p.num_kv_heads > 0 && p.num_heads % p.num_kv_heads != 0) {
@@ -82,10 +82,10 @@ absl::Status ValidateShapes(const AttentionParams& p) {
   const std::pair<const char*, const void*> q_side[] = {{"q", p.q}, {"out", p.out}};
   const std::pair<const char*, const void*> kv_side[] = {{"k", p.k}, {"v", p.v}};
   for (const auto& [field, ptr] : q_side) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckTensor(field, ptr, q_elems));
+    RECSYS_RETURN_IF_ERROR(CheckTensor(field, ptr, q_elems));
   }
   for (const auto& [field, ptr] : kv_side) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckTensor(field, ptr, kv_elems));
+    RECSYS_RETURN_IF_ERROR(CheckTensor(field, ptr, kv_elems));
   }
   return absl::OkStatus();
 }
@@ -107,7 +107,7 @@ absl::Status ValidateOptions(const AttentionParams& p) {
             kOp, "q_len",
             absl::StrCat("(", p.q_len, ") must equal kv_len (", p.kv_len, ") for kCausalSets"));
       }
-      RECSYS_KERNEL_RETURN_IF_ERROR(
+      RECSYS_RETURN_IF_ERROR(
           CheckTensor("set_ids", p.set_ids, Elements({p.batch, p.kv_len})));
       break;
     default:
@@ -121,7 +121,7 @@ absl::Status ValidateOptions(const AttentionParams& p) {
     return Invalid(kOp, "scale", absl::StrCat("(", p.scale, ") must be finite and >= 0"));
   }
   if (p.bias != nullptr) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(
+    RECSYS_RETURN_IF_ERROR(
         internal::CheckNonNegative(kOp, "bias_batch_stride", p.bias_batch_stride));
     return internal::CheckNonNegative(kOp, "bias_head_stride", p.bias_head_stride);
   }
@@ -528,9 +528,9 @@ void AttendAll(const Plan& plan) {
 }  // namespace
 
 absl::Status Attention(const Device& device, const AttentionParams& params) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(ValidateShapes(params));
-  RECSYS_KERNEL_RETURN_IF_ERROR(ValidateOptions(params));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(ValidateShapes(params));
+  RECSYS_RETURN_IF_ERROR(ValidateOptions(params));
   const AttentionParams& p = params;
   if (p.batch == 0 || p.q_len == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::Attention(device, p);

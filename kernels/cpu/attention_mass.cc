@@ -27,16 +27,16 @@ int64_t KeyTile(const AttentionMassParams& p) {
 }
 
 absl::Status Validate(const Device& device, const AttentionMassParams& p) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   for (const auto& [name, value] : {std::pair<const char*, int64_t>{"q_len", p.q_len},
                                     {"kv_len", p.kv_len},
                                     {"q_position", p.q_position}}) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckNonNegative(kOp, name, value));
+    RECSYS_RETURN_IF_ERROR(internal::CheckNonNegative(kOp, name, value));
   }
   for (const auto& [name, value] : {std::pair<const char*, int64_t>{"num_heads", p.num_heads},
                                     {"num_kv_heads", p.num_kv_heads},
                                     {"head_dim", p.head_dim}}) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPositive(kOp, name, value));
+    RECSYS_RETURN_IF_ERROR(internal::CheckPositive(kOp, name, value));
   }
   if (p.num_heads % p.num_kv_heads != 0) {
     return internal::Invalid(
@@ -54,8 +54,8 @@ absl::Status Validate(const Device& device, const AttentionMassParams& p) {
   }
   const int64_t q_elems = p.q_len * p.num_heads * p.head_dim;
   const int64_t k_elems = p.kv_len * p.num_kv_heads * p.head_dim;
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPointer(kOp, "q", p.q, q_elems));
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPointer(kOp, "k", p.k, k_elems));
+  RECSYS_RETURN_IF_ERROR(internal::CheckPointer(kOp, "q", p.q, q_elems));
+  RECSYS_RETURN_IF_ERROR(internal::CheckPointer(kOp, "k", p.k, k_elems));
   return internal::CheckPointer(kOp, "mass", p.mass, p.kv_len);
 }
 
@@ -111,7 +111,7 @@ void AccumulateHead(const AttentionMassParams& p, int64_t head, float scale,
 }  // namespace
 
 absl::Status AttentionMass(const Device& device, const AttentionMassParams& p) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(Validate(device, p));
+  RECSYS_RETURN_IF_ERROR(Validate(device, p));
   if (device.backend == Backend::kCuda) return cuda::AttentionMass(device, p);
   if (!p.accumulate) std::fill(p.mass, p.mass + p.kv_len, 0.0f);
   if (p.q_len == 0 || p.kv_len == 0) return absl::OkStatus();

@@ -312,8 +312,8 @@ void RopeCpu(const RopeParams& p) {
 
 // Shared checks for the [rows, cols] row-wise ops; *n receives rows * cols.
 absl::Status CheckRowShape(const char* op, int64_t rows, int64_t cols, int64_t* n) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(op, "rows", rows));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(op, "cols", cols));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(op, "rows", rows));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(op, "cols", cols));
   return CheckProduct(op, "rows * cols", {rows, cols}, n);
 }
 
@@ -323,12 +323,12 @@ absl::Status LayerNorm(const Device& device, const LayerNormParams& params) {
   constexpr const char* kOp = "LayerNorm";
   const LayerNormParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "gamma", p.gamma, p.cols));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "eps", p.eps));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "gamma", p.gamma, p.cols));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
+  RECSYS_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "eps", p.eps));
   if (n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::LayerNorm(device, p);
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
@@ -342,12 +342,12 @@ absl::Status RmsNorm(const Device& device, const RmsNormParams& params) {
   constexpr const char* kOp = "RmsNorm";
   const RmsNormParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "gamma", p.gamma, p.cols));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "eps", p.eps));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "gamma", p.gamma, p.cols));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
+  RECSYS_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "eps", p.eps));
   if (n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::RmsNorm(device, p);
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
@@ -361,10 +361,10 @@ absl::Status Softmax(const Device& device, const SoftmaxParams& params) {
   constexpr const char* kOp = "Softmax";
   const SoftmaxParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckRowShape(kOp, p.rows, p.cols, &n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "y", p.y, n));
   if (n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::Softmax(device, p);
 #pragma omp parallel for if (n > kParallelThreshold) schedule(static)
@@ -375,10 +375,10 @@ absl::Status Softmax(const Device& device, const SoftmaxParams& params) {
 absl::Status Activate(const Device& device, Activation activation, const float* x, float* y,
                       int64_t n) {
   constexpr const char* kOp = "Activate";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", x, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", y, n));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", x, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "y", y, n));
   if (activation < Activation::kRelu || activation > Activation::kSigmoid) {
     return Invalid(kOp, "activation",
                    absl::StrCat("(", static_cast<int>(activation), ") is not an Activation"));
@@ -412,11 +412,11 @@ absl::Status Activate(const Device& device, Activation activation, const float* 
 absl::Status SwiGlu(const Device& device, const float* gate, const float* up, float* out,
                     int64_t n) {
   constexpr const char* kOp = "SwiGlu";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "gate", gate, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "up", up, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "out", out, n));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "gate", gate, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "up", up, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "out", out, n));
   if (n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::SwiGlu(device, gate, up, out, n);
   // Element i reads gate[i] and up[i] before writing out[i], so aliasing either is safe.
@@ -428,18 +428,18 @@ absl::Status Rope(const Device& device, const RopeParams& params) {
   constexpr const char* kOp = "Rope";
   const RopeParams& p = params;
   int64_t n = 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "tokens", p.tokens));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "heads", p.heads));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "head_dim", p.head_dim));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "tokens", p.tokens));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "heads", p.heads));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "head_dim", p.head_dim));
   if (p.head_dim % 2 != 0) {
     return Invalid(kOp, "head_dim", absl::StrCat("(", p.head_dim, ") must be even"));
   }
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckProduct(kOp, "tokens * heads * head_dim", {p.tokens, p.heads, p.head_dim}, &n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "positions", p.positions, p.tokens));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "theta", p.theta));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "positions", p.positions, p.tokens));
+  RECSYS_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "theta", p.theta));
   if (n == 0) return absl::OkStatus();
   // Device positions are not read back to be checked: a negative one rotates backwards.
   if (device.backend == Backend::kCuda) return cuda::Rope(device, p);

@@ -42,7 +42,7 @@ absl::Status CheckGemm(const char* op, const std::string& prefix, const GemmPara
                                     {"lda", p.lda},
                                     {"ldb", p.ldb},
                                     {"ldc", p.ldc}}) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(op, field(name).c_str(), value));
+    RECSYS_RETURN_IF_ERROR(CheckNonNegative(op, field(name).c_str(), value));
   }
   // Row length of each matrix as stored.
   const int64_t cols_a = p.transpose_a ? p.m : p.k;
@@ -76,8 +76,8 @@ absl::Status CheckGemm(const char* op, const std::string& prefix, const GemmPara
     }
   }
   const int64_t any = matrices > 0 ? 1 : 0;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(op, field("a").c_str(), p.a, any * p.m * p.k));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(op, field("b").c_str(), p.b, any * p.k * p.n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(op, field("a").c_str(), p.a, any * p.m * p.k));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(op, field("b").c_str(), p.b, any * p.k * p.n));
   return CheckPointer(op, field("c").c_str(), p.c, any * p.m * p.n);
 }
 
@@ -156,7 +156,7 @@ namespace internal {
 
 absl::Status CheckGemmShape(const char* op, const GemmParams& p, GemmParams* resolved) {
   Layout layout;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(op, "", p, 1, &layout));
+  RECSYS_RETURN_IF_ERROR(CheckGemm(op, "", p, 1, &layout));
   *resolved = WithLayout(p, layout);
   return absl::OkStatus();
 }
@@ -165,9 +165,9 @@ absl::Status CheckGemmShape(const char* op, const GemmParams& p, GemmParams* res
 
 absl::Status Gemm(const Device& device, const GemmParams& params) {
   constexpr char kOp[] = "Gemm";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   Layout layout;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(kOp, "", params, 1, &layout));
+  RECSYS_RETURN_IF_ERROR(CheckGemm(kOp, "", params, 1, &layout));
   if (device.backend == Backend::kCuda) return cuda::Gemm(device, WithLayout(params, layout));
   RunGemm(params, params.a, params.b, params.c, layout);
   return absl::OkStatus();
@@ -175,16 +175,16 @@ absl::Status Gemm(const Device& device, const GemmParams& params) {
 
 absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params) {
   constexpr char kOp[] = "BatchedGemm";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   const GemmParams& g = params.gemm;
   for (const auto& [name, value] : {std::pair<const char*, int64_t>{"batch", params.batch},
                                     {"stride_a", params.stride_a},
                                     {"stride_b", params.stride_b},
                                     {"stride_c", params.stride_c}}) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, name, value));
+    RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, name, value));
   }
   Layout layout;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckGemm(kOp, "gemm.", g, params.batch, &layout));
+  RECSYS_RETURN_IF_ERROR(CheckGemm(kOp, "gemm.", g, params.batch, &layout));
   if (params.batch > 1 && params.stride_c == 0) {
     return Invalid(kOp, "stride_c", "(0) must be > 0 when batch > 1: c cannot be broadcast");
   }

@@ -54,7 +54,7 @@ float HalfToFloat(uint16_t bits, HalfType type) {
 }
 
 absl::Status MixedGemm(const Device& device, const MixedGemmParams& params) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   const GemmParams& s = params.shape;
   if (s.a != nullptr || s.b != nullptr) {
     return internal::Invalid(kOp, "shape.a/shape.b", "must be null: pass the inputs in a and b");
@@ -67,7 +67,7 @@ absl::Status MixedGemm(const Device& device, const MixedGemmParams& params) {
   GemmParams twin = s;
   twin.a = reinterpret_cast<const float*>(params.a);
   twin.b = reinterpret_cast<const float*>(params.b);
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckGemmShape(kOp, twin, &twin));
+  RECSYS_RETURN_IF_ERROR(internal::CheckGemmShape(kOp, twin, &twin));
   if (s.m == 0 || s.n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) {
     MixedGemmParams resolved = params;

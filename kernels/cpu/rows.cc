@@ -20,8 +20,8 @@ using internal::Invalid;
 namespace {
 
 absl::Status CheckRows(const char* op, float* x, int64_t rows, int64_t cols) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(op, "rows", rows));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(op, "cols", cols));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(op, "rows", rows));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(op, "cols", cols));
   int64_t n = 0;
   if (__builtin_mul_overflow(rows, cols, &n)) return Invalid(op, "rows", "* cols overflows int64");
   return CheckPointer(op, "x", x, n);
@@ -43,10 +43,10 @@ absl::Status CheckIds(const char* field, const int64_t* ids, int64_t n, int64_t 
 absl::Status GatherRows(const Device& device, const GatherRowsParams& params) {
   constexpr const char* kOp = "GatherRows";
   const GatherRowsParams& p = params;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   for (auto [field, value] : {std::pair{"n", p.n}, std::pair{"cols", p.cols},
                               std::pair{"table_rows", p.table_rows}}) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, field, value));
+    RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, field, value));
   }
   int64_t out_elems = 0;
   if (__builtin_mul_overflow(p.n, p.cols, &out_elems)) {
@@ -54,16 +54,16 @@ absl::Status GatherRows(const Device& device, const GatherRowsParams& params) {
   }
   if (out_elems == 0) return absl::OkStatus();
   if (!std::isfinite(p.scale)) return Invalid(kOp, "scale", "must be finite");
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "table", p.table, 1));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "ids", p.ids, p.n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "out", p.out, out_elems));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "table", p.table, 1));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "ids", p.ids, p.n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "out", p.out, out_elems));
   if (p.add != nullptr) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "add_rows", p.add_rows));
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "add_ids", p.add_ids, p.n));
+    RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "add_rows", p.add_rows));
+    RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "add_ids", p.add_ids, p.n));
   }
   if (device.backend == Backend::kCuda) return cuda::GatherRows(device, p);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckIds("ids", p.ids, p.n, p.table_rows));
-  if (p.add != nullptr) RECSYS_KERNEL_RETURN_IF_ERROR(CheckIds("add_ids", p.add_ids, p.n, p.add_rows));
+  RECSYS_RETURN_IF_ERROR(CheckIds("ids", p.ids, p.n, p.table_rows));
+  if (p.add != nullptr) RECSYS_RETURN_IF_ERROR(CheckIds("add_ids", p.add_ids, p.n, p.add_rows));
   const int64_t d = p.cols;
   for (int64_t i = 0; i < p.n; ++i) {
     const float* t = p.table + p.ids[i] * d;
@@ -85,9 +85,9 @@ absl::Status GatherRows(const Device& device, const GatherRowsParams& params) {
 absl::Status AddBias(const Device& device, float* x, const float* bias, int64_t rows,
                      int64_t cols) {
   constexpr const char* kOp = "AddBias";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckRows(kOp, x, rows, cols));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "bias", bias, rows > 0 ? cols : 0));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckRows(kOp, x, rows, cols));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "bias", bias, rows > 0 ? cols : 0));
   if (rows == 0 || cols == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::AddBias(device, x, bias, rows, cols);
   for (int64_t r = 0; r < rows; ++r) {
@@ -99,10 +99,10 @@ absl::Status AddBias(const Device& device, float* x, const float* bias, int64_t 
 
 absl::Status AddInPlace(const Device& device, float* x, const float* y, int64_t n) {
   constexpr const char* kOp = "AddInPlace";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "x", x, n));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "y", y, n));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "n", n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", x, n));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "y", y, n));
   if (n == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::AddInPlace(device, x, y, n);
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
@@ -112,9 +112,9 @@ absl::Status AddInPlace(const Device& device, float* x, const float* y, int64_t 
 absl::Status ZeroRows(const Device& device, float* x, const uint8_t* keep, int64_t rows,
                       int64_t cols) {
   constexpr const char* kOp = "ZeroRows";
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckRows(kOp, x, rows, cols));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "keep", keep, rows));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckRows(kOp, x, rows, cols));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "keep", keep, rows));
   if (rows == 0 || cols == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::ZeroRows(device, x, keep, rows, cols);
   for (int64_t r = 0; r < rows; ++r) {

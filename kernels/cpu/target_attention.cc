@@ -34,16 +34,16 @@ using internal::RunningTopK;
 absl::Status Validate(const Device& device, const TargetAttentionParams& p) {
   using internal::CheckNonNegative;
   using internal::CheckPointer;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   for (const auto& [name, value] :
        {std::pair<const char*, int64_t>{"num_candidates", p.num_candidates},
         {"history_len", p.history_len},
         {"att_dim", p.att_dim},
         {"value_dim", p.value_dim},
         {"split_dim", p.split_dim}}) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, name, value));
+    RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, name, value));
   }
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPositive(kOp, "top_k", p.top_k));
+  RECSYS_RETURN_IF_ERROR(internal::CheckPositive(kOp, "top_k", p.top_k));
   if (p.split_dim > p.att_dim) {
     return internal::Invalid(kOp, "split_dim",
                              absl::StrCat("(", p.split_dim, ") exceeds att_dim (", p.att_dim, ")"));
@@ -52,12 +52,12 @@ absl::Status Validate(const Device& device, const TargetAttentionParams& p) {
     return internal::Invalid(kOp, "scale0/scale1", "must be finite and >= 0");
   }
   const int64_t c = p.num_candidates, l = p.history_len;
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "queries", p.queries, c * p.att_dim));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "keys", p.keys, l * p.att_dim));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "values", p.values, l * p.value_dim));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "out", p.out, c * p.value_dim));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "selected", p.selected, c));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, "weights", p.weights, c));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "queries", p.queries, c * p.att_dim));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "keys", p.keys, l * p.att_dim));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "values", p.values, l * p.value_dim));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "out", p.out, c * p.value_dim));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "selected", p.selected, c));
+  RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "weights", p.weights, c));
   return absl::OkStatus();
 }
 
@@ -140,7 +140,7 @@ std::vector<int64_t> MaskedPositions(const TargetAttentionParams& p) {
 }  // namespace
 
 absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionParams& p) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(Validate(device, p));
+  RECSYS_RETURN_IF_ERROR(Validate(device, p));
   const int64_t c_count = p.num_candidates, l = p.history_len;
   if (c_count == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::TargetAttentionTopK(device, p);

@@ -196,11 +196,11 @@ absl::Status CheckExclusions(const CatalogTopKParams& p) {
 }
 
 absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "batch", p.batch));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "num_items", p.num_items));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckNonNegative(kOp, "dim", p.dim));
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckPositive(kOp, "k", p.k));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "batch", p.batch));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "num_items", p.num_items));
+  RECSYS_RETURN_IF_ERROR(CheckNonNegative(kOp, "dim", p.dim));
+  RECSYS_RETURN_IF_ERROR(CheckPositive(kOp, "k", p.k));
   if (p.dim > std::numeric_limits<blasint>::max()) {
     return Invalid(kOp, "dim", absl::StrCat("(", p.dim, ") exceeds the BLAS int range"));
   }
@@ -213,7 +213,7 @@ absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
                  {"out_ids", p.out_ids, Elements(p.batch, p.k)},
                  {"out_scores", p.out_scores, Elements(p.batch, p.k)}};
   for (const auto& t : tensors) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckPointer(kOp, t.name, t.ptr, t.elements));
+    RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, t.name, t.ptr, t.elements));
   }
   // CUDA offsets live in device memory: CatalogTopKOnCuda checks a host copy of them.
   return device.backend == Backend::kCpu ? CheckExclusions(p) : absl::OkStatus();
@@ -221,14 +221,14 @@ absl::Status CheckParams(const Device& device, const CatalogTopKParams& p) {
 
 absl::Status CatalogTopKOnCuda(const Device& device, const CatalogTopKParams& p) {
   if (p.exclude_offsets != nullptr) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(
+    RECSYS_RETURN_IF_ERROR(
         cuda::CheckDeviceMemory(kOp, "exclude_offsets", device, p.exclude_offsets));
     std::vector<int64_t> offsets(static_cast<size_t>(p.batch + 1));
-    RECSYS_KERNEL_RETURN_IF_ERROR(cuda::CopyToHost(device, offsets.data(), p.exclude_offsets,
+    RECSYS_RETURN_IF_ERROR(cuda::CopyToHost(device, offsets.data(), p.exclude_offsets,
                                                    sizeof(int64_t) * (p.batch + 1)));
     CatalogTopKParams host_view = p;
     host_view.exclude_offsets = offsets.data();
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckExclusions(host_view));
+    RECSYS_RETURN_IF_ERROR(CheckExclusions(host_view));
   } else if (p.exclude_ids != nullptr) {
     return Invalid(kOp, "exclude_offsets", "is null but exclude_ids is set");
   }
@@ -238,7 +238,7 @@ absl::Status CatalogTopKOnCuda(const Device& device, const CatalogTopKParams& p)
 }  // namespace
 
 absl::Status CatalogTopK(const Device& device, const CatalogTopKParams& params) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckParams(device, params));
+  RECSYS_RETURN_IF_ERROR(CheckParams(device, params));
   if (params.batch == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return CatalogTopKOnCuda(device, params);
   const Plan plan = MakePlan(params);

@@ -131,7 +131,7 @@ absl::Status Attention(const Device& device, const AttentionParams& p) {
         kOp, ": head_dim (", p.head_dim, ") exceeds the CUDA kernel's limit of ", kMaxHeadDim));
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
                                                     {{"q", p.q},
                                                      {"k", p.k},
                                                      {"v", p.v},

@@ -87,7 +87,7 @@ __global__ void __launch_bounds__(kMassThreads) MassKernel(Plan plan) {
 absl::Status LaunchPasses(const Plan& plan, int64_t rows, cudaStream_t stream) {
   constexpr char kOp[] = "AttentionMass";
   RowStatsKernel<<<static_cast<unsigned>(rows), kStatsThreads, 0, stream>>>(plan);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
+  RECSYS_RETURN_IF_ERROR(CheckLaunch(kOp));
   const int64_t blocks = (plan.p.kv_len + kMassThreads - 1) / kMassThreads;
   MassKernel<<<static_cast<unsigned>(blocks), kMassThreads, 0, stream>>>(plan);
   return CheckLaunch(kOp);
@@ -98,7 +98,7 @@ absl::Status LaunchPasses(const Plan& plan, int64_t rows, cudaStream_t stream) {
 absl::Status AttentionMass(const Device& device, const AttentionMassParams& p) {
   constexpr char kOp[] = "AttentionMass";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"q", p.q}, {"k", p.k}, {"mass", p.mass}}));
   if (p.kv_len == 0) return absl::OkStatus();
   cudaStream_t stream = StreamOf(device);

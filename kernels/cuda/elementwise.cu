@@ -147,7 +147,7 @@ __global__ void RopeKernel(RopeParams p) {
 absl::Status LayerNorm(const Device& device, const LayerNormParams& p) {
   constexpr char kOp[] = "LayerNorm";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(
       kOp, device, {{"x", p.x}, {"gamma", p.gamma}, {"beta", p.beta}, {"y", p.y}}));
   LayerNormKernel<<<RowGrid(p.rows), kRowThreads, 0, StreamOf(device)>>>(p);
   return CheckLaunch(kOp);
@@ -156,7 +156,7 @@ absl::Status LayerNorm(const Device& device, const LayerNormParams& p) {
 absl::Status RmsNorm(const Device& device, const RmsNormParams& p) {
   constexpr char kOp[] = "RmsNorm";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"x", p.x}, {"gamma", p.gamma}, {"y", p.y}}));
   RmsNormKernel<<<RowGrid(p.rows), kRowThreads, 0, StreamOf(device)>>>(p);
   return CheckLaunch(kOp);
@@ -165,7 +165,7 @@ absl::Status RmsNorm(const Device& device, const RmsNormParams& p) {
 absl::Status Softmax(const Device& device, const SoftmaxParams& p) {
   constexpr char kOp[] = "Softmax";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", p.x}, {"y", p.y}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", p.x}, {"y", p.y}}));
   SoftmaxKernel<<<RowGrid(p.rows), kRowThreads, 0, StreamOf(device)>>>(p);
   return CheckLaunch(kOp);
 }
@@ -174,7 +174,7 @@ absl::Status Activate(const Device& device, Activation activation, const float* 
                       int64_t n) {
   constexpr char kOp[] = "Activate";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"y", y}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"y", y}}));
   ActivateKernel<<<GridFor(n, kMapThreads), kMapThreads, 0, StreamOf(device)>>>(activation, x,
                                                                                   y, n);
   return CheckLaunch(kOp);
@@ -184,7 +184,7 @@ absl::Status SwiGlu(const Device& device, const float* gate, const float* up, fl
                     int64_t n) {
   constexpr char kOp[] = "SwiGlu";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"gate", gate}, {"up", up}, {"out", out}}));
   SwiGluKernel<<<GridFor(n, kMapThreads), kMapThreads, 0, StreamOf(device)>>>(gate, up, out, n);
   return CheckLaunch(kOp);
@@ -193,7 +193,7 @@ absl::Status SwiGlu(const Device& device, const float* gate, const float* up, fl
 absl::Status Rope(const Device& device, const RopeParams& p) {
   constexpr char kOp[] = "Rope";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"x", p.x}, {"positions", p.positions}}));
   const int64_t pairs = p.tokens * p.heads * (p.head_dim / 2);
   RopeKernel<<<GridFor(pairs, kMapThreads), kMapThreads, 0, StreamOf(device)>>>(p);

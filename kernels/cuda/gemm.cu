@@ -82,11 +82,11 @@ absl::Status Gemm(const Device& device, const GemmParams& p) {
   constexpr char kOp[] = "Gemm";
   if (p.m == 0 || p.n == 0) return absl::OkStatus();
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"a", p.a}, {"b", p.b}, {"c", p.c}}));
   if (p.k == 0) return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, 0, 1, p.beta);
   cublasHandle_t handle;
-  RECSYS_KERNEL_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
+  RECSYS_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
   RECSYS_CUBLAS_RETURN_IF_ERROR(
       kOp, cublasSgemm(handle, Op(p.transpose_b), Op(p.transpose_a), static_cast<int>(p.n),
                        static_cast<int>(p.m), static_cast<int>(p.k), &p.alpha, p.b, Ld(p.ldb), p.a,
@@ -103,13 +103,13 @@ absl::Status BatchedGemm(const Device& device, const BatchedGemmParams& params) 
         absl::StrCat(kOp, ": batch (", params.batch, ") exceeds the cuBLAS limit ", INT_MAX));
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"gemm.a", p.a}, {"gemm.b", p.b}, {"gemm.c", p.c}}));
   if (p.k == 0) {
     return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, params.stride_c, params.batch, p.beta);
   }
   cublasHandle_t handle;
-  RECSYS_KERNEL_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
+  RECSYS_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
   RECSYS_CUBLAS_RETURN_IF_ERROR(
       kOp, cublasSgemmStridedBatched(
                handle, Op(p.transpose_b), Op(p.transpose_a), static_cast<int>(p.n),
@@ -124,11 +124,11 @@ absl::Status MixedGemm(const Device& device, const MixedGemmParams& params) {
   const GemmParams& p = params.shape;
   if (p.m == 0 || p.n == 0) return absl::OkStatus();
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(
+  RECSYS_RETURN_IF_ERROR(
       CheckDevicePointers(kOp, device, {{"a", params.a}, {"b", params.b}, {"shape.c", p.c}}));
   if (p.k == 0) return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, 0, 1, p.beta);
   cublasHandle_t handle;
-  RECSYS_KERNEL_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
+  RECSYS_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));
   const cudaDataType_t type = params.type == HalfType::kFloat16 ? CUDA_R_16F : CUDA_R_16BF;
   RECSYS_CUBLAS_RETURN_IF_ERROR(
       kOp, cublasGemmEx(handle, Op(p.transpose_b), Op(p.transpose_a), static_cast<int>(p.n),

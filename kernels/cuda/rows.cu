@@ -50,10 +50,10 @@ __global__ void ZeroRowsKernel(float* x, const uint8_t* keep, int64_t rows, int6
 absl::Status GatherRows(const Device& device, const GatherRowsParams& p) {
   constexpr char kOp[] = "GatherRows";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(
       kOp, device, {{"table", p.table}, {"ids", p.ids}, {"out", p.out}}));
   if (p.add != nullptr) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(
+    RECSYS_RETURN_IF_ERROR(
         CheckDevicePointers(kOp, device, {{"add", p.add}, {"add_ids", p.add_ids}}));
   }
   GatherRowsKernel<<<GridFor(p.n * p.cols, kThreads), kThreads, 0, StreamOf(device)>>>(p);
@@ -64,7 +64,7 @@ absl::Status AddBias(const Device& device, float* x, const float* bias, int64_t 
                      int64_t cols) {
   constexpr char kOp[] = "AddBias";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"bias", bias}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"bias", bias}}));
   AddBiasKernel<<<GridFor(rows * cols, kThreads), kThreads, 0, StreamOf(device)>>>(x, bias, rows,
                                                                                     cols);
   return CheckLaunch(kOp);
@@ -73,7 +73,7 @@ absl::Status AddBias(const Device& device, float* x, const float* bias, int64_t 
 absl::Status AddInPlace(const Device& device, float* x, const float* y, int64_t n) {
   constexpr char kOp[] = "AddInPlace";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"y", y}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"y", y}}));
   AddInPlaceKernel<<<GridFor(n, kThreads), kThreads, 0, StreamOf(device)>>>(x, y, n);
   return CheckLaunch(kOp);
 }
@@ -82,7 +82,7 @@ absl::Status ZeroRows(const Device& device, float* x, const uint8_t* keep, int64
                       int64_t cols) {
   constexpr char kOp[] = "ZeroRows";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"keep", keep}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"x", x}, {"keep", keep}}));
   ZeroRowsKernel<<<GridFor(rows * cols, kThreads), kThreads, 0, StreamOf(device)>>>(x, keep, rows,
                                                                                      cols);
   return CheckLaunch(kOp);

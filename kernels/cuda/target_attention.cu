@@ -76,7 +76,7 @@ absl::Status ScoreAndSelect(const Device& device, const TargetAttentionParams& p
   if (p.att_dim > 0) {
     ScaleQueriesKernel<<<GridFor(p.num_candidates * p.att_dim, 256), 256, 0, stream>>>(
         p.queries, scaled, p.num_candidates, p.att_dim, split, scale0, scale1);
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
+    RECSYS_RETURN_IF_ERROR(CheckLaunch(kOp));
   }
   for (int64_t c0 = 0; c0 < p.num_candidates; c0 += chunk) {
     const int64_t rows = std::min(chunk, p.num_candidates - c0);
@@ -93,11 +93,11 @@ absl::Status ScoreAndSelect(const Device& device, const TargetAttentionParams& p
       gemm.ldb = std::max<int64_t>(1, p.att_dim);
       gemm.c = scores;
       gemm.ldc = p.history_len;
-      RECSYS_KERNEL_RETURN_IF_ERROR(cuda::Gemm(device, gemm));
+      RECSYS_RETURN_IF_ERROR(cuda::Gemm(device, gemm));
     }
     SelectAndAggregateKernel<<<static_cast<unsigned>(rows), kTopKThreads, 0, stream>>>(p, scores,
                                                                                       c0);
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
+    RECSYS_RETURN_IF_ERROR(CheckLaunch(kOp));
   }
   return absl::OkStatus();
 }
@@ -116,7 +116,7 @@ absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionPara
                                                    kMaxTopKRow));
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
                                                     {{"queries", p.queries},
                                                      {"keys", p.keys},
                                                      {"values", p.values},

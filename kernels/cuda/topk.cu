@@ -64,16 +64,16 @@ absl::Status ScoreAndSelect(const Device& device, const CatalogTopKParams& p, in
       gemm.ldb = std::max<int64_t>(1, p.dim);
       gemm.c = scores;
       gemm.ldc = p.num_items;
-      RECSYS_KERNEL_RETURN_IF_ERROR(cuda::Gemm(device, gemm));
+      RECSYS_RETURN_IF_ERROR(cuda::Gemm(device, gemm));
       if (excluded != nullptr) {
         RECSYS_CUDA_RETURN_IF_ERROR(kOp, cudaMemsetAsync(excluded, 0, rows * p.num_items, stream));
         ExcludeKernel<<<static_cast<unsigned>(rows), 128, 0, stream>>>(p, excluded, u0);
-        RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
+        RECSYS_RETURN_IF_ERROR(CheckLaunch(kOp));
       }
     }
     SelectKernel<<<static_cast<unsigned>(rows), kTopKThreads, 0, stream>>>(p, scores, excluded,
                                                                            u0);
-    RECSYS_KERNEL_RETURN_IF_ERROR(CheckLaunch(kOp));
+    RECSYS_RETURN_IF_ERROR(CheckLaunch(kOp));
   }
   return absl::OkStatus();
 }
@@ -91,7 +91,7 @@ absl::Status CatalogTopK(const Device& device, const CatalogTopKParams& p) {
         kOp, ": num_items (", p.num_items, ") exceeds the CUDA kernel's limit of ", kMaxTopKRow));
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
                                                     {{"users", p.users},
                                                      {"items", p.items},
                                                      {"item_bias", p.item_bias},

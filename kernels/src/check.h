@@ -7,16 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "recsys/kernels/context.h"
 #include "recsys/kernels/gemm.h"
-
-// Returns the status of expr from the calling function when it is not OK. (The kernels do not
-// depend on the services layer, so they carry their own copy of this macro.)
-#define RECSYS_KERNEL_RETURN_IF_ERROR(expr)                        \
-  do {                                                             \
-    ::absl::Status recsys_kernel_status_ = (expr);                 \
-    if (!recsys_kernel_status_.ok()) return recsys_kernel_status_; \
-  } while (false)
 
 namespace recsys::kernels::internal {
 

@@ -16,23 +16,23 @@ constexpr size_t kCpuAlignment = 64;
 
 absl::Status CheckCopy(const char* op, const Device& device, void* dst, const void* src,
                        int64_t bytes) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckNonNegative(op, "bytes", bytes));
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckPointer(op, "dst", dst, bytes));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(internal::CheckNonNegative(op, "bytes", bytes));
+  RECSYS_RETURN_IF_ERROR(internal::CheckPointer(op, "dst", dst, bytes));
   return internal::CheckPointer(op, "src", src, bytes);
 }
 
 }  // namespace
 
 absl::StatusOr<DeviceBuffer> DeviceBuffer::Allocate(const Device& device, int64_t bytes) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
-  RECSYS_KERNEL_RETURN_IF_ERROR(internal::CheckNonNegative("DeviceBuffer", "bytes", bytes));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(internal::CheckNonNegative("DeviceBuffer", "bytes", bytes));
   DeviceBuffer buffer;
   buffer.device_ = device;
   buffer.bytes_ = bytes;
   if (bytes == 0) return buffer;
   if (device.backend == Backend::kCuda) {
-    RECSYS_KERNEL_RETURN_IF_ERROR(cuda::Allocate(device, bytes, &buffer.data_));
+    RECSYS_RETURN_IF_ERROR(cuda::Allocate(device, bytes, &buffer.data_));
     return buffer;
   }
   const size_t rounded =
@@ -74,7 +74,7 @@ void DeviceBuffer::Release() {
 }
 
 absl::Status CopyToDevice(const Device& device, void* dst, const void* src, int64_t bytes) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCopy("CopyToDevice", device, dst, src, bytes));
+  RECSYS_RETURN_IF_ERROR(CheckCopy("CopyToDevice", device, dst, src, bytes));
   if (bytes == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::CopyToDevice(device, dst, src, bytes);
   std::memcpy(dst, src, static_cast<size_t>(bytes));
@@ -82,7 +82,7 @@ absl::Status CopyToDevice(const Device& device, void* dst, const void* src, int6
 }
 
 absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_t bytes) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckCopy("CopyToHost", device, dst, src, bytes));
+  RECSYS_RETURN_IF_ERROR(CheckCopy("CopyToHost", device, dst, src, bytes));
   if (bytes == 0) return absl::OkStatus();
   if (device.backend == Backend::kCuda) return cuda::CopyToHost(device, dst, src, bytes);
   std::memcpy(dst, src, static_cast<size_t>(bytes));
@@ -90,21 +90,21 @@ absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_
 }
 
 absl::StatusOr<void*> CreateStream(const Device& device) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   if (device.backend == Backend::kCpu) return nullptr;
   void* stream = nullptr;
-  RECSYS_KERNEL_RETURN_IF_ERROR(cuda::CreateStream(device, &stream));
+  RECSYS_RETURN_IF_ERROR(cuda::CreateStream(device, &stream));
   return stream;
 }
 
 absl::Status DestroyStream(const Device& device, void* stream) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   if (device.backend == Backend::kCpu || stream == nullptr) return absl::OkStatus();
   return cuda::DestroyStream(device, stream);
 }
 
 absl::Status Synchronize(const Device& device) {
-  RECSYS_KERNEL_RETURN_IF_ERROR(CheckDevice(device));
+  RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   if (device.backend == Backend::kCuda) return cuda::Synchronize(device);
   return absl::OkStatus();
 }

@@ -4,12 +4,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "models/common/layers.h"
 #include "models/common/model_config.h"
 #include "models/common/safetensors.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/rows.h"
-#include "services/common/status_macros.h"
 
 namespace recsys::models {
 

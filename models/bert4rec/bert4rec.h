@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "models/common/device_tensor.h"
+#include "models/common/next_item_model.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::models {
@@ -29,7 +30,7 @@ struct Bert4RecConfig {
   std::vector<int64_t> item_ids;  // catalogue id of each internal item (index 0 = padding)
 };
 
-class Bert4Rec {
+class Bert4Rec final : public NextItemModel {
  public:
   // The weights are placed on device, where every forward pass runs.
   static absl::StatusOr<std::unique_ptr<Bert4Rec>> Load(
@@ -40,7 +41,7 @@ class Bert4Rec {
   // The head output at the [MASK] slot per history (internal ids 1..num_items, oldest first;
   // the last max_len - 1 are used, so an empty history is just [MASK]).
   absl::StatusOr<std::vector<float>> UserVectors(
-      absl::Span<const std::vector<int64_t>> histories) const;
+      absl::Span<const std::vector<int64_t>> histories) const override;
 
   // user_vector(b) . word_emb[c] + out_bias[c] for every candidate c of every user b,
   // concatenated user by user.
@@ -48,8 +49,13 @@ class Bert4Rec {
                                            absl::Span<const std::vector<int64_t>> candidates) const;
 
   // [num_items + 2, hidden] tied table and [num_items + 2] output bias, for catalogue top-K.
-  const std::vector<float>& item_table() const { return word_emb_.host(); }
+  const std::vector<float>& item_table() const override { return word_emb_.host(); }
   const std::vector<float>& item_bias() const { return out_bias_; }
+  const float* score_bias() const override { return out_bias_.data(); }
+  // The last of the max_len slots holds [MASK].
+  int64_t max_history() const override { return config_.max_len - 1; }
+  int64_t hidden() const override { return config_.hidden; }
+  const std::vector<int64_t>& item_ids() const override { return config_.item_ids; }
   const kernels::Device& device() const { return device_; }
 
  private:

@@ -1,6 +1,6 @@
 #include "models/common/device_tensor.h"
 
-#include "services/common/status_macros.h"
+#include "base/status_macros.h"
 
 namespace recsys::models {
 

@@ -5,10 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "base/status_macros.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
 #include "recsys/kernels/rows.h"
-#include "services/common/status_macros.h"
 
 namespace recsys::models {
 

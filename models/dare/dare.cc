@@ -5,11 +5,11 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "models/common/layers.h"
 #include "models/common/model_config.h"
 #include "models/common/safetensors.h"
 #include "recsys/kernels/target_attention.h"
-#include "services/common/status_macros.h"
 
 namespace recsys::models {
 namespace {

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "models/common/device_tensor.h"
+#include "models/common/next_item_model.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::models {
@@ -29,7 +30,7 @@ struct SasRecConfig {
   std::vector<int64_t> item_ids;
 };
 
-class SasRec {
+class SasRec final : public NextItemModel {
  public:
   // INVALID_ARGUMENT / NOT_FOUND / DATA_LOSS naming the file and the key or tensor at fault.
   // The weights are placed on device, where every forward pass runs.
@@ -42,7 +43,7 @@ class SasRec {
   // oldest first; only the last max_len items are used. An empty history is allowed (it
   // gives the vector of an all-padding input).
   absl::StatusOr<std::vector<float>> UserVectors(
-      absl::Span<const std::vector<int64_t>> histories) const;
+      absl::Span<const std::vector<int64_t>> histories) const override;
 
   // user_vector(b) . item_emb[candidates[b][c]] for every user b and candidate c, concatenated
   // user by user (users may have different numbers of candidates).
@@ -51,7 +52,11 @@ class SasRec {
 
   // The item table, [num_items + 1, hidden] (row 0 is padding): catalogue top-K scores
   // against it.
-  const std::vector<float>& item_table() const { return item_emb_.host(); }
+  const std::vector<float>& item_table() const override { return item_emb_.host(); }
+  const float* score_bias() const override { return nullptr; }
+  int64_t max_history() const override { return config_.max_len; }
+  int64_t hidden() const override { return config_.hidden; }
+  const std::vector<int64_t>& item_ids() const override { return config_.item_ids; }
   const kernels::Device& device() const { return device_; }
 
  private:

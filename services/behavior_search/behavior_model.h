@@ -1,6 +1,6 @@
-// One served DARE / TWIN version with the catalogue-id mapping: requests speak catalogue item
-// ids, the model internal rows 1..num_items; category ids are shared with the data it was
-// trained on (0 = unknown).
+// One served DARE / TWIN version with its item catalogue: requests speak catalogue item ids,
+// the model internal rows 1..num_items; category ids are shared with the data it was trained
+// on (0 = unknown).
 #pragma once
 
 #include <cstdint>
@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "models/common/item_catalog.h"
 #include "models/dare/dare.h"
 
 namespace recsys::behavior_search {
@@ -20,11 +20,12 @@ class BehaviorModel {
 
   const models::Dare& dare() const { return *dare_; }
   const models::DareConfig& config() const { return dare_->config(); }
-  std::optional<int64_t> Row(int64_t item_id) const;
+  const models::ItemCatalog& catalog() const { return catalog_; }
+  std::optional<int64_t> Row(int64_t item_id) const { return catalog_.Row(item_id); }
 
  private:
   std::unique_ptr<models::Dare> dare_;
-  absl::flat_hash_map<int64_t, int64_t> rows_;
+  models::ItemCatalog catalog_;
 };
 
 }  // namespace recsys::behavior_search

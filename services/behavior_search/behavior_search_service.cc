@@ -5,8 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "services/common/model_set.h"
-#include "services/common/status_macros.h"
+#include "base/status_macros.h"
+#include "services/common/validation.h"
+#include "services/feature_store/convert.h"
 
 namespace recsys::behavior_search {
 namespace {
@@ -38,60 +39,45 @@ std::vector<absl::StatusOr<std::vector<models::DareScores>>> ComputeScores(
   return out;
 }
 
-absl::Status CheckCount(const std::string& field, int64_t n, int64_t max, const char* flag) {
-  if (n < 1 || n > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", n, " entries; must be 1..", max, " (", flag, ")"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
-BehaviorSearchService::BehaviorSearchService(
-    CallPolicy policy, BehaviorSearchLimits limits, BatcherOptions batcher,
-    prometheus::Registry* metrics, store::FeatureStore* store,
-    std::map<std::string, std::unique_ptr<BehaviorModels>> models)
-    : policy_(policy), limits_(limits), store_(store), models_(std::move(models)) {
-  batcher_ = std::make_unique<Batcher>(std::move(batcher), &ComputeScores, metrics);
+BehaviorSearchService::BehaviorSearchService(const ModelServiceContext& context,
+                                             BehaviorSearchLimits limits)
+    : context_(context), limits_(limits), host_(context.name) {
+  batcher_ = std::make_unique<Batcher>(context.batcher, &ComputeScores, context.metrics);
 }
 
 BehaviorSearchService::~BehaviorSearchService() { Stop(); }
 
 void BehaviorSearchService::Stop() {
   if (batcher_) batcher_->Stop();
-  for (auto& [name, manager] : models_) manager->Stop();
-}
-
-std::vector<admin::v1::ModelStatus> BehaviorSearchService::ReloadModels(const std::string& model) {
-  return ReloadModelSet(models_, model);
 }
 
 absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
     const v1::ScoreRequest& request) {
-  RECSYS_RETURN_IF_ERROR(CheckCount("queries", request.queries_size(), limits_.max_batch_users,
-                                    "--behavior_search_max_batch_users"));
+  RECSYS_RETURN_IF_ERROR(CheckRequestCount("queries", request.queries_size(),
+                                           context_.max_batch_users,
+                                           context_.Flag("max_batch_users")));
   const common::v1::ModelSpec& spec = request.model();
   Prepared p;
-  RECSYS_ASSIGN_OR_RETURN(p.served, ResolveModel(models_, spec));
+  RECSYS_ASSIGN_OR_RETURN(p.served, host_.Resolve(spec));
   const BehaviorModel& model = *p.served.model;
   const int64_t categories = model.config().num_categories;
-  const int64_t max_history = std::min(limits_.max_history, model.config().max_len);
   const std::string served = absl::StrCat(spec.name(), " version ", p.served.version);
   p.work.model = p.served.model;
   p.work.queries.resize(request.queries_size());
-  p.used.resize(request.queries_size());
-  p.truncated.resize(request.queries_size());
+  std::vector<const common::v1::UserRef*> users;
   for (int q = 0; q < request.queries_size(); ++q) {
     const v1::ScoreQuery& query = request.queries(q);
     const std::string at = absl::StrCat("queries[", q, "]");
     ScoreWork& work = p.work.queries[q];
-    RECSYS_RETURN_IF_ERROR(CheckCount(at + ".candidates", query.candidates_size(),
-                                      limits_.max_candidates, "--behavior_search_max_candidates"));
+    RECSYS_RETURN_IF_ERROR(CheckRequestCount(at + ".candidates", query.candidates_size(),
+                                             limits_.max_candidates,
+                                             context_.Flag("max_candidates")));
     if (query.top_k() < 0 || query.top_k() > limits_.max_top_k) {
       return absl::InvalidArgumentError(absl::StrCat(at, ".top_k: ", query.top_k(),
-                                                     " must be 0..", limits_.max_top_k,
-                                                     " (--behavior_search_max_top_k)"));
+                                                     " must be 0..", limits_.max_top_k, " (",
+                                                     context_.Flag("max_top_k"), ")"));
     }
     work.top_k = query.top_k();
     for (int c = 0; c < query.candidates_size(); ++c) {
@@ -110,75 +96,31 @@ absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
       work.candidate_rows.push_back(*row);
       work.candidate_categories.push_back(cand.category_id());
     }
-    const common::v1::UserRef& user = query.user();
-    if (user.has_history()) {
-      const auto& behaviors = user.history().behaviors();
-      if (behaviors.empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(at, ".user.history: empty (send user_id for a user without events)"));
-      }
-      const int64_t first = std::max<int64_t>(0, behaviors.size() - max_history);
-      for (int64_t j = first; j < behaviors.size(); ++j) {
-        const common::v1::Behavior& b = behaviors[j];
-        const std::optional<int64_t> row = model.Row(b.item_id());
-        if (!row) {
-          return absl::InvalidArgumentError(absl::StrCat(at, ".user.history.behaviors[", j,
-                                                         "].item_id: item ", b.item_id(),
-                                                         " is not in the catalogue of ", served));
-        }
-        if (b.category_id() < 0 || b.category_id() > categories) {
-          return absl::InvalidArgumentError(absl::StrCat(at, ".user.history.behaviors[", j,
-                                                         "].category_id: ", b.category_id(),
-                                                         " is outside 0..", categories));
-        }
-        work.history_rows.push_back(*row);
-        work.history_categories.push_back(b.category_id());
-        p.used[q].push_back(b);
-      }
-      p.truncated[q] = first > 0;
-    } else if (user.user_id().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".user: set user_id or history"));
-    }
+    users.push_back(&query.user());
   }
-  RECSYS_RETURN_IF_ERROR(ReadStoredHistories(request, p));
+  const int64_t max_history = std::min(limits_.max_history, model.config().max_len);
+  RECSYS_ASSIGN_OR_RETURN(p.histories, host_.ReadHistories(users, spec, p.served, max_history));
+  RECSYS_RETURN_IF_ERROR(TakeHistories(p));
   return p;
 }
 
-absl::Status BehaviorSearchService::ReadStoredHistories(const v1::ScoreRequest& request,
-                                                       Prepared& p) {
-  std::vector<std::string> user_ids;
-  std::vector<int> by_id;
-  for (int q = 0; q < request.queries_size(); ++q) {
-    if (!request.queries(q).user().has_history()) {
-      user_ids.push_back(request.queries(q).user().user_id());
-      by_id.push_back(q);
+absl::Status BehaviorSearchService::TakeHistories(Prepared& p) {
+  const int64_t categories = p.served.model->config().num_categories;
+  for (size_t q = 0; q < p.histories.size(); ++q) {
+    ResolvedHistory& history = p.histories[q];
+    ScoreWork& work = p.work.queries[q];
+    work.history_rows = std::move(history.rows);
+    work.history_categories.reserve(history.behaviors.size());
+    for (size_t i = 0; i < history.behaviors.size(); ++i) {
+      const int64_t category = history.behaviors[i].category_id;
+      const bool known = category >= 0 && category <= categories;
+      if (!known && !history.stored) {  // a stored one is read as 0, unknown
+        return absl::InvalidArgumentError(absl::StrCat(
+            "queries[", q, "].user.history.behaviors[", history.first + i,
+            "].category_id: ", category, " is outside 0..", categories));
+      }
+      work.history_categories.push_back(known ? category : 0);
     }
-  }
-  if (user_ids.empty()) return absl::OkStatus();
-  if (store_ == nullptr) {
-    return absl::FailedPreconditionError(
-        "user_id queries need a feature store; start the server with "
-        "--behavior_search_feature_store or host feature_store in it");
-  }
-  const BehaviorModel& model = *p.served.model;
-  const int64_t max_history = std::min(limits_.max_history, model.config().max_len);
-  RECSYS_ASSIGN_OR_RETURN(std::vector<store::UserHistory> histories,
-                          store_->GetHistories(user_ids, store::HistoryQuery{max_history, {}}));
-  for (size_t i = 0; i < by_id.size(); ++i) {
-    ScoreWork& work = p.work.queries[by_id[i]];
-    for (const store::Behavior& b : histories[i].behaviors) {
-      const std::optional<int64_t> row = model.Row(b.item_id);
-      if (!row) continue;  // an item newer than the model
-      const bool known = b.category_id >= 0 && b.category_id <= model.config().num_categories;
-      work.history_rows.push_back(*row);
-      work.history_categories.push_back(known ? b.category_id : 0);
-      common::v1::Behavior& used = p.used[by_id[i]].emplace_back();
-      used.set_item_id(b.item_id);
-      used.set_category_id(b.category_id);
-      used.set_timestamp_ms(b.timestamp_ms);
-      used.set_type(static_cast<common::v1::EventType>(b.type));
-    }
-    p.truncated[by_id[i]] = histories[i].total_events > max_history;
   }
   return absl::OkStatus();
 }
@@ -195,8 +137,9 @@ absl::Status BehaviorSearchService::DoScore(const RpcContext& ctx, const v1::Sco
     const v1::ScoreQuery& query = request.queries(q);
     const models::DareScores& s = scores[q];
     v1::QueryResult* result = response->add_results();
-    result->set_history_length(static_cast<int32_t>(p.used[q].size()));
-    result->set_history_truncated(p.truncated[q]);
+    const ResolvedHistory& history = p.histories[q];
+    result->set_history_length(static_cast<int32_t>(history.behaviors.size()));
+    result->set_history_truncated(history.truncated);
     for (int c = 0; c < query.candidates_size(); ++c) {
       v1::CandidateScore* out = result->add_scores();
       out->set_item_id(query.candidates(c).item_id());
@@ -207,7 +150,7 @@ absl::Status BehaviorSearchService::DoScore(const RpcContext& ctx, const v1::Sco
         if (position < 0) break;
         v1::RetrievedBehavior* b = out->add_behaviors();
         b->set_position(static_cast<int32_t>(position));
-        *b->mutable_behavior() = p.used[q][position];
+        feature_store::ToProto(history.behaviors[position], b->mutable_behavior());
         b->set_weight(s.weights[c * s.top_k + i]);
       }
     }
@@ -218,7 +161,7 @@ absl::Status BehaviorSearchService::DoScore(const RpcContext& ctx, const v1::Sco
 grpc::ServerUnaryReactor* BehaviorSearchService::Score(grpc::CallbackServerContext* call,
                                                        const v1::ScoreRequest* request,
                                                        v1::ScoreResponse* response) {
-  return ServeUnary(call, policy_, request, response,
+  return ServeUnary(call, context_.policy, request, response,
                     [this](const RpcContext& ctx, const v1::ScoreRequest& req,
                            v1::ScoreResponse* resp) { return DoScore(ctx, req, resp); });
 }

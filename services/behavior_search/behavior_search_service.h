@@ -13,27 +13,25 @@
 // stored events is scored with an empty history.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "recsys/admin/v1/admin.pb.h"
 #include "recsys/behavior_search/v1/behavior_search.grpc.pb.h"
 #include "recsys/store/feature_store.h"
 #include "services/behavior_search/behavior_model.h"
 #include "services/common/batcher.h"
-#include "services/common/model_manager.h"
+#include "services/common/model_host.h"
+#include "services/common/model_service.h"
 #include "services/common/rpc_context.h"
-#include "services/common/unary_call.h"
 
 namespace recsys::behavior_search {
 
 namespace v1 = ::recsys::behavior_search::v1;
-using BehaviorModels = ModelManager<BehaviorModel>;
 
+// behavior_search's own limits; queries per call are the shell's
+// (--behavior_search_max_batch_users).
 struct BehaviorSearchLimits {
-  int64_t max_batch_users = 256;   // queries per call (--behavior_search_max_batch_users)
   int64_t max_candidates = 1000;   // candidates per query (--behavior_search_max_candidates)
   int64_t max_history = 100000;    // behaviours read per user (--behavior_search_max_history)
   int64_t max_top_k = 256;         // ScoreQuery.top_k (--behavior_search_max_top_k)
@@ -54,38 +52,37 @@ struct ScoreBatchItem {
 
 class BehaviorSearchService final : public v1::BehaviorSearchService::CallbackService {
  public:
-  // store may be null (then user-id queries get FAILED_PRECONDITION) and must outlive the
-  // service; models are looked up by name.
-  BehaviorSearchService(CallPolicy policy, BehaviorSearchLimits limits, BatcherOptions batcher,
-                        prometheus::Registry* metrics, store::FeatureStore* store,
-                        std::map<std::string, std::unique_ptr<BehaviorModels>> models);
+  using Model = BehaviorModel;
+
+  // Calls are served once host() is opened with the models and the feature store (which may
+  // be null: then user-id queries get FAILED_PRECONDITION).
+  BehaviorSearchService(const ModelServiceContext& context, BehaviorSearchLimits limits);
   ~BehaviorSearchService() override;
 
   grpc::ServerUnaryReactor* Score(grpc::CallbackServerContext* call,
                                   const v1::ScoreRequest* request,
                                   v1::ScoreResponse* response) override;
 
-  // Stops the batcher (queued calls get UNAVAILABLE) and the version watchers.
+  ModelHost<BehaviorModel>& host() { return host_; }
+  // Stops the batcher (queued calls get UNAVAILABLE).
   void Stop();
-  std::vector<admin::v1::ModelStatus> ReloadModels(const std::string& model);
 
  private:
   // What a call resolved before computing: the work and, per query, the behaviours used.
   struct Prepared {
-    BehaviorModels::Served served;
+    ModelHost<BehaviorModel>::Served served;
     ScoreBatchItem work;
-    std::vector<std::vector<common::v1::Behavior>> used;
-    std::vector<bool> truncated;
+    std::vector<ResolvedHistory> histories;
   };
   absl::StatusOr<Prepared> Prepare(const v1::ScoreRequest& request);
-  absl::Status ReadStoredHistories(const v1::ScoreRequest& request, Prepared& p);
+  // Each query's history rows and categories into p.work (the categories checked).
+  absl::Status TakeHistories(Prepared& p);
   absl::Status DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
                        v1::ScoreResponse* response);
 
-  const CallPolicy policy_;
+  const ModelServiceContext context_;
   const BehaviorSearchLimits limits_;
-  store::FeatureStore* const store_;
-  std::map<std::string, std::unique_ptr<BehaviorModels>> models_;
+  ModelHost<BehaviorModel> host_;
   std::unique_ptr<DynamicBatcher<ScoreBatchItem, std::vector<models::DareScores>>> batcher_;
 };
 

@@ -12,12 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "recsys/kernels/device.h"
 #include "services/common/build_info.h"
 #include "services/common/files.h"
 #include "services/common/logging.h"
-#include "services/common/status_macros.h"
 
 namespace recsys {
 namespace {

@@ -33,6 +33,25 @@ absl::Status CheckCount(absl::string_view field, size_t count, size_t min, size_
   return absl::OkStatus();
 }
 
+absl::Status CheckRequestCount(absl::string_view field, size_t count, size_t max,
+                               absl::string_view limit_flag) {
+  if (count < 1 || count > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", count, " entries; must be 1..",
+                                                   max, LimitSuffix(limit_flag)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPositiveFlags(
+    std::initializer_list<std::pair<absl::string_view, int64_t>> flags) {
+  for (const auto& [flag, value] : flags) {
+    if (value < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", value, " must be >= 1"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t min_bytes,
                          size_t max_bytes, absl::string_view limit_flag) {
   if (value.size() < min_bytes) {

@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -22,6 +24,16 @@ std::string FieldPath(absl::string_view parent, size_t index, absl::string_view 
 // max ("--max_candidates"); pass "" for a fixed API limit.
 absl::Status CheckCount(absl::string_view field, size_t count, size_t min, size_t max,
                         absl::string_view limit_flag = {});
+
+// A request's repeated field holds 1..max entries, else "<field>: <count> entries; must be
+// 1..<max> (<limit_flag>)": the form model services use for queries and candidates.
+absl::Status CheckRequestCount(absl::string_view field, size_t count, size_t max,
+                               absl::string_view limit_flag);
+
+// Server flags that must be positive: the first that is not gives INVALID_ARGUMENT
+// "<flag>: <value> must be >= 1".
+absl::Status CheckPositiveFlags(
+    std::initializer_list<std::pair<absl::string_view, int64_t>> flags);
 
 // A string's length in bytes is within [min_bytes, max_bytes].
 absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t min_bytes,

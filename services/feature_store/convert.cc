@@ -54,29 +54,31 @@ void ToProto(const store::Event& event, ::recsys::common::v1::Event* out) {
   for (const auto& [name, value] : event.values) (*out->mutable_values())[name] = value;
 }
 
+store::Behavior FromProto(const ::recsys::common::v1::Behavior& b) {
+  return {b.item_id(), b.category_id(), b.timestamp_ms(), static_cast<int32_t>(b.type())};
+}
+
+void ToProto(const store::Behavior& b, ::recsys::common::v1::Behavior* out) {
+  out->set_item_id(b.item_id);
+  out->set_category_id(b.category_id);
+  out->set_timestamp_ms(b.timestamp_ms);
+  out->set_type(static_cast<::recsys::common::v1::EventType>(b.type));
+}
+
 void ToProto(const std::string& user_id, const store::UserHistory& history,
              pb::UserHistory* out) {
   out->set_user_id(user_id);
   out->set_total_events(history.total_events);
   auto* behaviors = out->mutable_history()->mutable_behaviors();
   behaviors->Reserve(static_cast<int>(history.behaviors.size()));
-  for (const store::Behavior& b : history.behaviors) {
-    auto* proto = behaviors->Add();
-    proto->set_item_id(b.item_id);
-    proto->set_category_id(b.category_id);
-    proto->set_timestamp_ms(b.timestamp_ms);
-    proto->set_type(static_cast<::recsys::common::v1::EventType>(b.type));
-  }
+  for (const store::Behavior& b : history.behaviors) ToProto(b, behaviors->Add());
 }
 
 store::UserHistory FromProto(const pb::UserHistory& history) {
   store::UserHistory out;
   out.total_events = history.total_events();
   out.behaviors.reserve(history.history().behaviors_size());
-  for (const auto& b : history.history().behaviors()) {
-    out.behaviors.push_back({b.item_id(), b.category_id(), b.timestamp_ms(),
-                             static_cast<int32_t>(b.type())});
-  }
+  for (const auto& b : history.history().behaviors()) out.behaviors.push_back(FromProto(b));
   return out;
 }
 

@@ -14,6 +14,9 @@ namespace pb = ::recsys::feature_store::v1;
 store::Event FromProto(const ::recsys::common::v1::Event& event);
 void ToProto(const store::Event& event, ::recsys::common::v1::Event* out);
 
+store::Behavior FromProto(const ::recsys::common::v1::Behavior& behavior);
+void ToProto(const store::Behavior& behavior, ::recsys::common::v1::Behavior* out);
+
 void ToProto(const std::string& user_id, const store::UserHistory& history, pb::UserHistory* out);
 store::UserHistory FromProto(const pb::UserHistory& history);
 

@@ -7,9 +7,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "recsys/store/local_store.h"
 #include "services/common/logging.h"
-#include "services/common/status_macros.h"
 #include "services/feature_store/feature_store_service.h"
 #include "services/feature_store/store_metrics.h"
 

@@ -7,8 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "services/common/grpc_status.h"
-#include "services/common/status_macros.h"
 #include "services/feature_store/convert.h"
 
 namespace recsys::feature_store {

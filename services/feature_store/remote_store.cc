@@ -13,9 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "recsys/feature_store/v1/feature_store.grpc.pb.h"
 #include "services/common/grpc_status.h"
-#include "services/common/status_macros.h"
 #include "services/feature_store/convert.h"
 #include "store/validate.h"
 

@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/status_macros.h"
 #include "services/feature_store/remote_store.h"
 #include "services/feature_store/store_metrics.h"
-#include "services/common/status_macros.h"
 
 namespace recsys::feature_store {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "services/common/logging.h"
-#include "services/common/status_macros.h"
 
 namespace recsys::seqrec {
 namespace {
@@ -29,14 +29,14 @@ std::string ItemIndex::TableName(const std::string& model) {
   return name.substr(0, 64);
 }
 
-absl::Status ItemIndex::CheckPublished(const std::string& table, int64_t version,
-                                       const SeqRecModel& model) {
+absl::Status ItemIndex::CheckPublished(store::FeatureStore& store, const std::string& table,
+                                       int64_t version, const SeqRecModel& model) {
   // A few rows spread over the catalogue: a rewritten version directory (other weights under
   // the same version number) must not be served from the stale index.
   std::vector<int64_t> rows, ids;
   for (int64_t i = 0; i < 8; ++i) rows.push_back(1 + i * (model.num_items() - 1) / 7);
   for (int64_t r : rows) ids.push_back(model.ItemId(r));
-  RECSYS_ASSIGN_OR_RETURN(store::EmbeddingRows stored, store_->GetEmbeddings(table, version, ids));
+  RECSYS_ASSIGN_OR_RETURN(store::EmbeddingRows stored, store.GetEmbeddings(table, version, ids));
   const int64_t d = model.hidden(), dim = TableDim(model);
   if (stored.dim != dim || !stored.missing.empty() || stored.item_ids.size() != ids.size()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -58,18 +58,18 @@ absl::Status ItemIndex::CheckPublished(const std::string& table, int64_t version
   return absl::OkStatus();
 }
 
-absl::Status ItemIndex::Publish(const std::string& table, int64_t version,
-                                const SeqRecModel& model) {
+absl::Status ItemIndex::Publish(store::FeatureStore& store, const std::string& table,
+                                int64_t version, const SeqRecModel& model) {
   store::TableSpec spec;
   spec.name = table;
   spec.version = version;
   spec.dim = TableDim(model);
   spec.index = spec_;
   absl::StatusOr<std::unique_ptr<store::EmbeddingUpload>> upload =
-      store_->BeginEmbeddingUpload(spec);
+      store.BeginEmbeddingUpload(spec);
   // An earlier run of this server, or another replica, published this version already.
   if (upload.status().code() == absl::StatusCode::kAlreadyExists) {
-    return CheckPublished(table, version, model);
+    return CheckPublished(store, table, version, model);
   }
   if (!upload.ok()) return upload.status();
   const int64_t d = model.hidden(), dim = spec.dim;
@@ -94,7 +94,7 @@ absl::Status ItemIndex::Publish(const std::string& table, int64_t version,
 }
 
 absl::StatusOr<std::vector<std::vector<std::pair<int64_t, float>>>> ItemIndex::Search(
-    const std::string& model_name, int64_t version, const SeqRecModel& model,
+    store::FeatureStore& store, const std::string& model_name, int64_t version, const SeqRecModel& model,
     const std::vector<float>& user_vectors, const std::vector<IndexQuery>& queries) {
   const std::string table = TableName(model_name);
   std::shared_ptr<Publication> publication;
@@ -107,7 +107,7 @@ absl::StatusOr<std::vector<std::vector<std::pair<int64_t, float>>>> ItemIndex::S
   {
     std::lock_guard<std::mutex> lock(publication->mu);  // later callers wait for the upload
     if (!publication->done) {
-      absl::Status published = Publish(table, version, model);
+      absl::Status published = Publish(store, table, version, model);
       if (!published.ok()) {
         return absl::Status(published.code(),
                             absl::StrCat("publishing the item table '", table, "' version ",
@@ -129,7 +129,7 @@ absl::StatusOr<std::vector<std::vector<std::pair<int64_t, float>>>> ItemIndex::S
     n.include_category_ids = queries[q].include_category_ids;
   }
   RECSYS_ASSIGN_OR_RETURN(store::NeighborResults found,
-                          store_->SearchNeighbors(table, version, neighbor_queries));
+                          store.SearchNeighbors(table, version, neighbor_queries));
   std::vector<std::vector<std::pair<int64_t, float>>> out(queries.size());
   for (size_t q = 0; q < queries.size() && q < found.results.size(); ++q) {
     for (const store::Neighbor& n : found.results[q]) out[q].emplace_back(n.item_id, n.score);

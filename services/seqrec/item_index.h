@@ -26,18 +26,18 @@ struct IndexQuery {
 
 class ItemIndex {
  public:
-  // store must outlive the index.
-  ItemIndex(store::FeatureStore* store, store::IndexSpec spec) : store_(store), spec_(spec) {}
+  explicit ItemIndex(store::IndexSpec spec) : spec_(spec) {}
 
   // The table name of a model: "seqrec-" + the name lowercased, characters outside
   // [a-z0-9_-] replaced by '-', cut to the store's 64 characters.
   static std::string TableName(const std::string& model);
 
-  // Per query, the best (catalogue id, score) pairs, best first. user_vectors holds one
-  // model.hidden()-wide row per query. Publishes the version's table on first use (one
-  // upload even under concurrent calls; a failed upload is retried by the next call).
+  // Per query, the best (catalogue id, score) pairs, best first, from `store` (always the
+  // same store for one index). user_vectors holds one model.hidden()-wide row per query.
+  // Publishes the version's table on first use (one upload even under concurrent calls; a
+  // failed upload is retried by the next call).
   absl::StatusOr<std::vector<std::vector<std::pair<int64_t, float>>>> Search(
-      const std::string& model_name, int64_t version, const SeqRecModel& model,
+      store::FeatureStore& store, const std::string& model_name, int64_t version, const SeqRecModel& model,
       const std::vector<float>& user_vectors, const std::vector<IndexQuery>& queries);
 
  private:
@@ -45,12 +45,12 @@ class ItemIndex {
     std::mutex mu;
     bool done = false;
   };
-  absl::Status Publish(const std::string& table, int64_t version, const SeqRecModel& model);
+  absl::Status Publish(store::FeatureStore& store, const std::string& table, int64_t version,
+                       const SeqRecModel& model);
   // For a version the store already has: FAILED_PRECONDITION unless it holds this model's rows.
-  absl::Status CheckPublished(const std::string& table, int64_t version,
-                              const SeqRecModel& model);
+  absl::Status CheckPublished(store::FeatureStore& store, const std::string& table,
+                              int64_t version, const SeqRecModel& model);
 
-  store::FeatureStore* const store_;
   const store::IndexSpec spec_;
   std::mutex mu_;
   std::map<std::pair<std::string, int64_t>, std::shared_ptr<Publication>> published_;

@@ -1,6 +1,6 @@
-// One served version of a next-item model, SASRec or BERT4Rec (chosen by the exported
-// config's architecture), with the catalogue-id mapping both need: requests speak catalogue
-// item ids, the models internal rows 1..num_items.
+// One served version of a next-item model, SASRec or BERT4Rec (chosen once, at load, by the
+// exported config's architecture), with its item catalogue: requests speak catalogue item
+// ids, the models internal rows 1..num_items.
 #pragma once
 
 #include <cstdint>
@@ -9,11 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "models/bert4rec/bert4rec.h"
-#include "models/sasrec/sasrec.h"
+#include "models/common/item_catalog.h"
+#include "models/common/next_item_model.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::seqrec {
@@ -27,31 +26,31 @@ class SeqRecModel {
   const std::string& architecture() const { return architecture_; }
   // Most history items the model reads (SASRec: max_len; BERT4Rec: max_len - 1, the last
   // slot holds [MASK]).
-  int64_t max_history() const { return max_history_; }
-  int64_t num_items() const { return static_cast<int64_t>(item_ids_.size()) - 1; }
-  int64_t hidden() const { return hidden_; }
+  int64_t max_history() const { return model_->max_history(); }
+  int64_t num_items() const { return catalog_.size(); }
+  int64_t hidden() const { return model_->hidden(); }
+  const models::ItemCatalog& catalog() const { return catalog_; }
 
   // Internal row of a catalogue id, or nullopt when the model does not know the item.
-  std::optional<int64_t> Row(int64_t item_id) const;
-  int64_t ItemId(int64_t row) const { return item_ids_[row]; }
+  std::optional<int64_t> Row(int64_t item_id) const { return catalog_.Row(item_id); }
+  int64_t ItemId(int64_t row) const { return catalog_.ItemId(row); }
 
   // User vectors [histories, hidden] from histories of internal rows.
   absl::StatusOr<std::vector<float>> UserVectors(
-      absl::Span<const std::vector<int64_t>> histories) const;
+      absl::Span<const std::vector<int64_t>> histories) const {
+    return model_->UserVectors(histories);
+  }
 
   // Scoring table [table_rows, hidden] and optional bias [table_rows]; rows 1..num_items are
   // items, the others (padding, [MASK]) must never be returned.
-  const std::vector<float>& table() const;
-  const float* bias() const;
-  int64_t table_rows() const { return static_cast<int64_t>(table().size()) / hidden_; }
+  const std::vector<float>& table() const { return model_->item_table(); }
+  const float* bias() const { return model_->score_bias(); }
+  int64_t table_rows() const { return static_cast<int64_t>(table().size()) / hidden(); }
 
  private:
   std::string architecture_;
-  int64_t max_history_ = 0, hidden_ = 0;
-  std::vector<int64_t> item_ids_;
-  absl::flat_hash_map<int64_t, int64_t> rows_;
-  std::unique_ptr<models::SasRec> sasrec_;
-  std::unique_ptr<models::Bert4Rec> bert4rec_;
+  std::unique_ptr<models::NextItemModel> model_;
+  models::ItemCatalog catalog_;
 };
 
 }  // namespace recsys::seqrec

@@ -6,9 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "models/common/layers.h"
-#include "services/common/model_set.h"
-#include "services/common/status_macros.h"
+#include "services/common/validation.h"
 
 namespace recsys::seqrec {
 namespace {
@@ -42,14 +42,6 @@ std::vector<absl::StatusOr<std::vector<float>>> ComputeVectors(
     first = end;
   }
   return out;
-}
-
-absl::Status CheckCount(const char* field, int64_t n, int64_t max, const char* flag) {
-  if (n < 1 || n > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", n, " entries; must be 1..", max, " (", flag, ")"));
-  }
-  return absl::OkStatus();
 }
 
 // Rows no recommendation may return, per query, in CSR form: padding and special rows
@@ -92,20 +84,14 @@ absl::Status FilterCategories(store::FeatureStore& store, const v1::RecommendQue
 
 }  // namespace
 
-SeqRecService::SeqRecService(CallPolicy policy, SeqRecLimits limits, BatcherOptions batcher,
-                             prometheus::Registry* metrics, store::FeatureStore* store,
-                             std::map<std::string, std::unique_ptr<ModelVersions>> models,
+SeqRecService::SeqRecService(const ModelServiceContext& context, SeqRecLimits limits,
                              store::IndexSpec index_spec)
-    : policy_(policy),
-      limits_(limits),
-      store_(store),
-      index_(store != nullptr ? std::make_unique<ItemIndex>(store, index_spec) : nullptr),
-      models_(std::move(models)) {
-  BatcherOptions topk = batcher;
-  topk.name = batcher.name + "_recommend";
-  batcher_ = std::make_unique<Batcher>(std::move(batcher), &ComputeVectors, metrics);
-  topk_batcher_ =
-      std::make_unique<DynamicBatcher<TopKRequest, TopKResult>>(std::move(topk), &ComputeTopK, metrics);
+    : context_(context), limits_(limits), host_(context.name), index_(index_spec) {
+  BatcherOptions topk = context.batcher;
+  topk.name = context.batcher.name + "_recommend";
+  batcher_ = std::make_unique<Batcher>(context.batcher, &ComputeVectors, context.metrics);
+  topk_batcher_ = std::make_unique<DynamicBatcher<TopKRequest, TopKResult>>(
+      std::move(topk), &ComputeTopK, context.metrics);
 }
 
 SeqRecService::~SeqRecService() { Stop(); }
@@ -113,72 +99,21 @@ SeqRecService::~SeqRecService() { Stop(); }
 void SeqRecService::Stop() {
   if (batcher_) batcher_->Stop();
   if (topk_batcher_) topk_batcher_->Stop();
-  for (auto& [name, manager] : models_) manager->Stop();
-}
-
-std::vector<admin::v1::ModelStatus> SeqRecService::ReloadModels(const std::string& model) {
-  return ReloadModelSet(models_, model);
 }
 
 absl::StatusOr<SeqRecService::Prepared> SeqRecService::Prepare(
     const common::v1::ModelSpec& spec, const std::vector<const common::v1::UserRef*>& users,
     const char* field) {
   Prepared p;
-  RECSYS_ASSIGN_OR_RETURN(p.served, ResolveModel(models_, spec));
-  const SeqRecModel& model = *p.served.model;
+  RECSYS_ASSIGN_OR_RETURN(p.served, host_.Resolve(spec));
+  RECSYS_ASSIGN_OR_RETURN(
+      std::vector<ResolvedHistory> histories,
+      host_.ReadHistories(users, spec, p.served, p.served.model->max_history(), field));
   p.request.model = p.served.model;
-  p.request.histories.resize(users.size());
-  p.lengths.resize(users.size());
-  p.truncated.resize(users.size());
-  std::vector<std::string> user_ids;
-  std::vector<size_t> by_id;
-  for (size_t q = 0; q < users.size(); ++q) {
-    const common::v1::UserRef& user = *users[q];
-    if (user.has_history()) {
-      const auto& behaviors = user.history().behaviors();
-      if (behaviors.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, "[", q, "].user.history: empty (send user_id for a user without events)"));
-      }
-      const int64_t used = std::min<int64_t>(behaviors.size(), model.max_history());
-      std::vector<int64_t>& rows = p.request.histories[q];
-      for (int64_t j = behaviors.size() - used; j < behaviors.size(); ++j) {
-        const std::optional<int64_t> row = model.Row(behaviors[j].item_id());
-        if (!row.has_value()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              field, "[", q, "].user.history.behaviors[", j, "].item_id: item ",
-              behaviors[j].item_id(), " is not in the catalogue of ", spec.name(), " version ",
-              p.served.version));
-        }
-        rows.push_back(*row);
-      }
-      p.lengths[q] = static_cast<int32_t>(used);
-      p.truncated[q] = behaviors.size() > used;
-    } else if (!user.user_id().empty()) {
-      user_ids.push_back(user.user_id());
-      by_id.push_back(q);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", q, "].user: set user_id or history"));
-    }
-  }
-  if (!user_ids.empty()) {
-    if (store_ == nullptr) {
-      return absl::FailedPreconditionError(
-          "user_id queries need a feature store; start the server with --seqrec_feature_store "
-          "or host feature_store in it");
-    }
-    RECSYS_ASSIGN_OR_RETURN(
-        std::vector<store::UserHistory> histories,
-        store_->GetHistories(user_ids, store::HistoryQuery{model.max_history(), std::nullopt}));
-    for (size_t i = 0; i < by_id.size(); ++i) {
-      std::vector<int64_t>& rows = p.request.histories[by_id[i]];
-      for (const store::Behavior& b : histories[i].behaviors) {
-        if (std::optional<int64_t> row = model.Row(b.item_id)) rows.push_back(*row);
-      }
-      p.lengths[by_id[i]] = static_cast<int32_t>(rows.size());
-      p.truncated[by_id[i]] = histories[i].total_events > model.max_history();
-    }
+  for (ResolvedHistory& h : histories) {
+    p.lengths.push_back(static_cast<int32_t>(h.rows.size()));
+    p.truncated.push_back(h.truncated);
+    p.request.histories.push_back(std::move(h.rows));
   }
   return p;
 }
@@ -191,14 +126,16 @@ absl::StatusOr<std::vector<float>> SeqRecService::Vectors(Prepared& prepared,
 
 absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
                                     v1::ScoreResponse* response) {
-  RECSYS_RETURN_IF_ERROR(CheckCount("queries", request.queries_size(), limits_.max_batch_users,
-                                    "--seqrec_max_batch_users"));
+  RECSYS_RETURN_IF_ERROR(CheckRequestCount("queries", request.queries_size(),
+                                           context_.max_batch_users,
+                                           context_.Flag("max_batch_users")));
   std::vector<const common::v1::UserRef*> users;
   for (int q = 0; q < request.queries_size(); ++q) {
     const v1::ScoreQuery& query = request.queries(q);
-    RECSYS_RETURN_IF_ERROR(CheckCount(absl::StrCat("queries[", q, "].candidate_item_ids").c_str(),
-                                      query.candidate_item_ids_size(), limits_.max_candidates,
-                                      "--max_candidates"));
+    RECSYS_RETURN_IF_ERROR(CheckRequestCount(FieldPath("queries", q, "candidate_item_ids"),
+                                             query.candidate_item_ids_size(),
+                                             limits_.max_candidates,
+                                             context_.Flag("max_candidates")));
     users.push_back(&query.user());
   }
   RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
@@ -236,8 +173,9 @@ absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreReques
 
 absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::RecommendRequest& request,
                                         v1::RecommendResponse* response) {
-  RECSYS_RETURN_IF_ERROR(CheckCount("queries", request.queries_size(), limits_.max_batch_users,
-                                    "--seqrec_max_batch_users"));
+  RECSYS_RETURN_IF_ERROR(CheckRequestCount("queries", request.queries_size(),
+                                           context_.max_batch_users,
+                                           context_.Flag("max_batch_users")));
   std::vector<const common::v1::UserRef*> users;
   for (const v1::RecommendQuery& query : request.queries()) users.push_back(&query.user());
   if (!v1::Retrieval_IsValid(request.retrieval())) {
@@ -265,7 +203,7 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
                                                                     std::max<int64_t>(4 * query.k(), query.k() + 100))
                                                 : query.k());
   }
-  if (any_categories && store_ == nullptr) {
+  if (any_categories && host_.store() == nullptr) {
     return absl::FailedPreconditionError(
         "filter.include_category_ids needs the feature store's item categories");
   }
@@ -310,8 +248,8 @@ absl::StatusOr<SeqRecService::Found> SeqRecService::ExactTopK(
     for (int64_t i = 0; i < fetch && top.rows[q * fetch + i] >= 0; ++i) {
       found[q].emplace_back(model.ItemId(top.rows[q * fetch + i]), top.scores[q * fetch + i]);
     }
-    if (request.queries(q).filter().include_category_ids_size() > 0) {  // store_ is set then
-      RECSYS_RETURN_IF_ERROR(FilterCategories(*store_, request.queries(q), &found[q]));
+    if (request.queries(q).filter().include_category_ids_size() > 0) {  // a store is set then
+      RECSYS_RETURN_IF_ERROR(FilterCategories(*host_.store(), request.queries(q), &found[q]));
     }
   }
   return found;
@@ -320,10 +258,10 @@ absl::StatusOr<SeqRecService::Found> SeqRecService::ExactTopK(
 absl::StatusOr<SeqRecService::Found> SeqRecService::SearchIndex(
     const v1::RecommendRequest& request, const Prepared& p,
     const std::vector<std::vector<int64_t>>& histories, const std::vector<float>& users) {
-  if (index_ == nullptr) {
-    return absl::FailedPreconditionError(
-        "retrieval: RETRIEVAL_INDEX searches the feature store's index; start the server with "
-        "--seqrec_feature_store or host feature_store in it");
+  if (host_.store() == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "retrieval: RETRIEVAL_INDEX searches the feature store's index; start the server with ",
+        context_.Flag("feature_store"), " or host feature_store in it"));
   }
   const SeqRecModel& model = *p.served.model;
   std::vector<IndexQuery> queries(static_cast<size_t>(request.queries_size()));
@@ -339,13 +277,14 @@ absl::StatusOr<SeqRecService::Found> SeqRecService::SearchIndex(
     iq.include_category_ids.assign(query.filter().include_category_ids().begin(),
                                    query.filter().include_category_ids().end());
   }
-  return index_->Search(request.model().name(), p.served.version, model, users, queries);
+  return index_.Search(*host_.store(), request.model().name(), p.served.version, model, users,
+                       queries);
 }
 
 grpc::ServerUnaryReactor* SeqRecService::Recommend(grpc::CallbackServerContext* call,
                                                    const v1::RecommendRequest* request,
                                                    v1::RecommendResponse* response) {
-  return ServeUnary(call, policy_, request, response,
+  return ServeUnary(call, context_.policy, request, response,
                     [this](const RpcContext& ctx, const v1::RecommendRequest& req,
                            v1::RecommendResponse* resp) { return DoRecommend(ctx, req, resp); });
 }
@@ -353,7 +292,7 @@ grpc::ServerUnaryReactor* SeqRecService::Recommend(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* SeqRecService::Score(grpc::CallbackServerContext* call,
                                                const v1::ScoreRequest* request,
                                                v1::ScoreResponse* response) {
-  return ServeUnary(call, policy_, request, response,
+  return ServeUnary(call, context_.policy, request, response,
                     [this](const RpcContext& ctx, const v1::ScoreRequest& req,
                            v1::ScoreResponse* resp) { return DoScore(ctx, req, resp); });
 }

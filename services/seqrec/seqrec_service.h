@@ -13,18 +13,16 @@
 // model's no-context prediction.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "recsys/admin/v1/admin.pb.h"
 #include "recsys/seqrec/v1/seqrec.grpc.pb.h"
 #include "recsys/store/feature_store.h"
 #include "services/common/batcher.h"
-#include "services/common/model_manager.h"
+#include "services/common/model_host.h"
+#include "services/common/model_service.h"
 #include "services/common/rpc_context.h"
-#include "services/common/unary_call.h"
 #include "services/seqrec/item_index.h"
 #include "services/seqrec/recommend_batch.h"
 #include "services/seqrec/seqrec_model.h"
@@ -33,22 +31,21 @@ namespace recsys::seqrec {
 
 namespace v1 = ::recsys::seqrec::v1;
 
+// seqrec's own limits; queries per call are the shell's (--seqrec_max_batch_users).
 struct SeqRecLimits {
-  int64_t max_batch_users = 256;  // queries per call (--seqrec_max_batch_users)
   int64_t max_k = 1000;           // Recommend k (--seqrec_max_k)
-  int64_t max_candidates = 1000;  // Score candidates per query (--max_candidates)
+  int64_t max_candidates = 1000;  // Score candidates per query (--seqrec_max_candidates)
 };
-
-using ModelVersions = ModelManager<SeqRecModel>;
 
 class SeqRecService final : public v1::SeqRecService::CallbackService {
  public:
-  // store may be null (then user-id queries, category filters and RETRIEVAL_INDEX get
-  // FAILED_PRECONDITION) and must outlive the service; models are looked up by name;
-  // index_spec is the FAISS index RETRIEVAL_INDEX builds over each item table.
-  SeqRecService(CallPolicy policy, SeqRecLimits limits, BatcherOptions batcher,
-                prometheus::Registry* metrics, store::FeatureStore* store,
-                std::map<std::string, std::unique_ptr<ModelVersions>> models,
+  using Model = SeqRecModel;
+
+  // Calls are served once host() is opened with the models and the feature store (which may
+  // be null: then user-id queries, category filters and RETRIEVAL_INDEX get
+  // FAILED_PRECONDITION); index_spec is the FAISS index RETRIEVAL_INDEX builds over each
+  // item table.
+  SeqRecService(const ModelServiceContext& context, SeqRecLimits limits,
                 store::IndexSpec index_spec = {});
   ~SeqRecService() override;
 
@@ -59,11 +56,9 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
                                   const v1::ScoreRequest* request,
                                   v1::ScoreResponse* response) override;
 
-  // Stops the batcher (queued calls get UNAVAILABLE) and the version watchers.
+  ModelHost<SeqRecModel>& host() { return host_; }
+  // Stops the batchers (queued calls get UNAVAILABLE).
   void Stop();
-
-  // Reloads the models named `model` (all when empty) now; see ReloadModels in admin.proto.
-  std::vector<admin::v1::ModelStatus> ReloadModels(const std::string& model);
 
   // One request to the batcher: the histories of one call on one model version.
   struct VectorsRequest {
@@ -73,7 +68,7 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
 
   // What a call resolved before computing.
   struct Prepared {
-    ModelVersions::Served served;
+    ModelHost<SeqRecModel>::Served served;
     VectorsRequest request;
     std::vector<int32_t> lengths;
     std::vector<bool> truncated;
@@ -98,11 +93,10 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
   absl::Status DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
                        v1::ScoreResponse* response);
 
-  const CallPolicy policy_;
+  const ModelServiceContext context_;
   const SeqRecLimits limits_;
-  store::FeatureStore* const store_;
-  const std::unique_ptr<ItemIndex> index_;
-  std::map<std::string, std::unique_ptr<ModelVersions>> models_;
+  ModelHost<SeqRecModel> host_;
+  ItemIndex index_;
   std::unique_ptr<DynamicBatcher<VectorsRequest, std::vector<float>>> batcher_;
   // Recommend's exact path: forward and catalogue top-K of a batch together.
   std::unique_ptr<DynamicBatcher<TopKRequest, TopKResult>> topk_batcher_;

@@ -4,8 +4,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/time/time.h"
+#include "base/status_macros.h"
 #include "services/common/logging.h"
-#include "services/common/status_macros.h"
 
 ABSL_FLAG(std::string, services, "all",
           "Comma-separated services to host (feature_store, seqrec, behavior_search, setrec, "

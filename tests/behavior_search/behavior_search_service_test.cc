@@ -4,101 +4,53 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <gmock/gmock.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
-#include "recsys/store/local_store.h"
-#include "services/common/executor.h"
 #include "tests/testing/json_file.h"
+#include "tests/testing/loopback_server.h"
+#include "tests/testing/model_service_harness.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/temp_dir.h"
 
 namespace recsys::behavior_search {
 namespace {
 
 using ::recsys::testing::IsOk;
+using ::recsys::testing::ReadGolden;
 using ::testing::HasSubstr;
-namespace fs = std::filesystem;
+using Harness = recsys::testing::ModelServiceHarness<BehaviorSearchService>;
 
 class BehaviorSearchServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* model : {"dare-tiny", "twin-tiny"}) {
-      fs::create_directories(repo_.File(model));
-      fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", model, "/1"),
-               absl::StrCat(repo_.path(), "/", model, "/1"), fs::copy_options::recursive);
-    }
-    store::LocalStoreOptions store_options;
-    store_options.data_dir = data_.File("store");
-    auto local = store::OpenLocalStore(store_options);
-    ASSERT_THAT(local.status(), IsOk());
-    store_ = *std::move(local);
-    std::map<std::string, std::unique_ptr<BehaviorModels>> models;
-    for (const char* name : {"dare-tiny", "twin-tiny"}) {
-      BehaviorModels::Options o;
-      o.repo = repo_.path();
-      o.name = name;
-      o.load = [](const std::string& dir) { return BehaviorModel::Load(dir); };
-      auto manager = std::make_unique<BehaviorModels>(std::move(o));
-      ASSERT_THAT(manager->Start(), IsOk());
-      models.emplace(name, std::move(manager));
-    }
-    CallPolicy policy;
-    policy.executor = &executor_;
-    BatcherOptions batcher;
-    batcher.max_delay = absl::Milliseconds(1);
+    Harness::Options options;
+    options.service = "behavior_search";
+    options.models = {{"dare-tiny", "dare-tiny"}, {"twin-tiny", "twin-tiny"}};
+    options.load = [](const std::string& dir) { return BehaviorModel::Load(dir); };
     BehaviorSearchLimits limits;
     limits.max_candidates = 40;
     limits.max_history = 20;  // below the models' max_len (30)
     limits.max_top_k = 8;
-    service_ = std::make_unique<BehaviorSearchService>(policy, limits, batcher, nullptr,
-                                                       store_.get(), std::move(models));
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::BehaviorSearchService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-    if (service_) service_->Stop();
-    executor_.Stop();
+    harness_.Start(options, [limits](const ModelServiceContext& context) {
+      return std::make_unique<BehaviorSearchService>(context, limits);
+    });
+    ASSERT_TRUE(harness_.ok());
+    stub_ = v1::BehaviorSearchService::NewStub(harness_.NewChannel());
   }
 
   grpc::Status Score(const v1::ScoreRequest& request, v1::ScoreResponse* response) {
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    return stub_->Score(&call, request, response);
+    return stub_->Score(recsys::testing::ContextWithDeadline().get(), request, response);
   }
 
-  recsys::testing::TempDir repo_, data_;
-  Executor executor_{4};
-  std::unique_ptr<store::FeatureStore> store_;
-  std::unique_ptr<BehaviorSearchService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  Harness harness_;
   std::unique_ptr<v1::BehaviorSearchService::Stub> stub_;
 };
-
-google::protobuf::Struct Golden(const std::string& fixture) {
-  return recsys::testing::ReadJsonFile(
-      absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
-}
 
 // The golden users with a non-empty history of at most max_history behaviours, through gRPC,
 // match the PyTorch module; explanations name real behaviours with weights summing to 1.
 TEST_F(BehaviorSearchServiceTest, ScoresMatchThePyTorchModuleWithExplanations) {
   for (const char* model : {"dare-tiny", "twin-tiny"}) {
-    const google::protobuf::Struct golden = Golden(model);
+    const google::protobuf::Struct golden = ReadGolden(model);
     const auto& users = golden.fields().at("users").list_value();
     v1::ScoreRequest request;
     request.mutable_model()->set_name(model);
@@ -169,7 +121,7 @@ TEST_F(BehaviorSearchServiceTest, StoredHistoriesAreReadTruncatedAndTopKCanBeOve
   unknown.item_id = 5000;  // not in the catalogue: skipped
   unknown.timestamp_ms = 60;
   events.push_back(unknown);
-  ASSERT_THAT(store_->IngestEvents(events).status(), IsOk());
+  ASSERT_THAT(harness_.store()->IngestEvents(events).status(), IsOk());
   v1::ScoreRequest request;
   request.mutable_model()->set_name("dare-tiny");
   v1::ScoreQuery* bob = request.add_queries();

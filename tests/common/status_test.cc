@@ -1,8 +1,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/status_macros.h"
 #include "services/common/grpc_status.h"
-#include "services/common/status_macros.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recsys {

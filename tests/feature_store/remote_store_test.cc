@@ -4,9 +4,6 @@
 #include "services/feature_store/remote_store.h"
 
 #include <gmock/gmock.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -21,6 +18,7 @@
 #include "services/common/executor.h"
 #include "services/feature_store/feature_store_service.h"
 #include "tests/store/store_conformance.h"
+#include "tests/testing/loopback_server.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -48,12 +46,9 @@ class Shard {
     policy.service_name = "feature_store";
     service_ = std::make_unique<FeatureStoreService>(policy, dir + "/checkpoints");
     service_->set_store(store_.get());
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    EXPECT_NE(server_, nullptr);
-    EXPECT_GT(port_, 0);
+    server_ = std::make_unique<recsys::testing::LoopbackServer>(
+        std::vector<grpc::Service*>{service_.get()});
+    target_ = server_->target();
   }
 
   ~Shard() { Stop(); }
@@ -65,15 +60,15 @@ class Shard {
     executor_.Stop();
   }
 
-  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
+  std::string target() const { return target_; }
   store::FeatureStore& local() { return *store_; }
 
  private:
   Executor executor_;
   std::unique_ptr<store::FeatureStore> store_;
   std::unique_ptr<FeatureStoreService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
+  std::unique_ptr<recsys::testing::LoopbackServer> server_;
+  std::string target_;  // kept after Stop: clients of a stopped shard still dial it
 };
 
 // The remote store with the shards it talks to (destroyed after it).

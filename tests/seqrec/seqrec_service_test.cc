@@ -4,10 +4,6 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <gmock/gmock.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,102 +11,62 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "recsys/store/local_store.h"
-#include "services/common/executor.h"
 #include "tests/testing/json_file.h"
+#include "tests/testing/loopback_server.h"
+#include "tests/testing/model_service_harness.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/temp_dir.h"
 
 namespace recsys::seqrec {
 namespace {
 
 using ::recsys::testing::IsOk;
+using ::recsys::testing::ReadGolden;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
+using Harness = recsys::testing::ModelServiceHarness<SeqRecService>;
+
+// seqrec over the tiny SASRec and BERT4Rec exports, with or without a feature store.
+void StartSeqRec(Harness& harness, bool with_store) {
+  Harness::Options options;
+  options.service = "seqrec";
+  options.models = {{"sasrec", "sasrec-tiny"}, {"bert4rec", "bert4rec-tiny"}};
+  options.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
+  options.poll_interval = absl::Milliseconds(10);
+  options.with_store = with_store;
+  SeqRecLimits limits;
+  limits.max_candidates = 50;
+  harness.Start(options, [limits](const ModelServiceContext& context) {
+    return std::make_unique<SeqRecService>(context, limits);
+  });
+}
 
 class SeqRecServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const auto& [model, fixture] : {std::pair<const char*, const char*>{"sasrec", "sasrec-tiny"},
-                                         {"bert4rec", "bert4rec-tiny"}}) {
-      fs::create_directories(repo_.File(model));
-      fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
-               absl::StrCat(repo_.path(), "/", model, "/1"), fs::copy_options::recursive);
-    }
-    store::LocalStoreOptions store_options;
-    store_options.data_dir = data_.File("store");
-    absl::StatusOr<std::unique_ptr<store::FeatureStore>> local =
-        store::OpenLocalStore(store_options);
-    ASSERT_THAT(local.status(), IsOk());
-    store_ = *std::move(local);
-    std::map<std::string, std::unique_ptr<ModelVersions>> models;
-    for (const char* name : {"sasrec", "bert4rec"}) {
-      ModelVersions::Options o;
-      o.repo = repo_.path();
-      o.name = name;
-      o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
-      o.poll_interval = absl::Milliseconds(10);
-      auto manager = std::make_unique<ModelVersions>(std::move(o));
-      ASSERT_THAT(manager->Start(), IsOk());
-      models.emplace(name, std::move(manager));
-    }
-    CallPolicy policy;
-    policy.executor = &executor_;
-    BatcherOptions batcher;
-    batcher.max_delay = absl::Milliseconds(1);
-    SeqRecLimits limits;
-    limits.max_candidates = 50;
-    service_ = std::make_unique<SeqRecService>(policy, limits, batcher, nullptr, store_.get(),
-                                               std::move(models));
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = v1::SeqRecService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                           grpc::InsecureChannelCredentials()));
-  }
-
-  void TearDown() override {
-    if (server_) server_->Shutdown();
-    if (service_) service_->Stop();
-    executor_.Stop();
+    StartSeqRec(harness_, /*with_store=*/true);
+    ASSERT_TRUE(harness_.ok());
+    stub_ = v1::SeqRecService::NewStub(harness_.NewChannel());
   }
 
   grpc::Status Score(const v1::ScoreRequest& request, v1::ScoreResponse* response) {
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    return stub_->Score(&call, request, response);
+    return stub_->Score(recsys::testing::ContextWithDeadline().get(), request, response);
   }
   grpc::Status Recommend(const v1::RecommendRequest& request, v1::RecommendResponse* response) {
-    grpc::ClientContext call;
-    call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    return stub_->Recommend(&call, request, response);
+    return stub_->Recommend(recsys::testing::ContextWithDeadline().get(), request, response);
   }
 
   static void SetHistory(common::v1::UserRef* user, const std::vector<int64_t>& items) {
     for (int64_t item : items) user->mutable_history()->add_behaviors()->set_item_id(item);
   }
 
-  recsys::testing::TempDir repo_, data_;
-  Executor executor_{4};
-  std::unique_ptr<store::FeatureStore> store_;
-  std::unique_ptr<SeqRecService> service_;
-  std::unique_ptr<grpc::Server> server_;
+  Harness harness_;
   std::unique_ptr<v1::SeqRecService::Stub> stub_;
 };
-
-// golden.json of a fixture: histories, candidates and the PyTorch module's scores.
-google::protobuf::Struct Golden(const std::string& fixture) {
-  return recsys::testing::ReadJsonFile(
-      absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/golden.json"));
-}
 
 TEST_F(SeqRecServiceTest, ScoresMatchThePyTorchModuleForBothModels) {
   for (const auto& [model, fixture] : {std::pair<const char*, const char*>{"sasrec", "sasrec-tiny"},
                                        {"bert4rec", "bert4rec-tiny"}}) {
-    const google::protobuf::Struct golden = Golden(fixture);
+    const google::protobuf::Struct golden = ReadGolden(fixture);
     const auto& histories = golden.fields().at("histories").list_value();
     const auto& candidates = golden.fields().at("candidates").list_value();
     const auto& scores = golden.fields().at("scores").list_value();
@@ -157,7 +113,7 @@ TEST_F(SeqRecServiceTest, RecommendReadsHistoriesFromTheStoreAndExcludesSeenItem
     e.timestamp_ms = i;
     events.push_back(e);
   }
-  ASSERT_THAT(store_->IngestEvents(events).status(), IsOk());
+  ASSERT_THAT(harness_.store()->IngestEvents(events).status(), IsOk());
   v1::RecommendRequest request;
   request.mutable_model()->set_name("sasrec");
   v1::RecommendQuery* alice = request.add_queries();
@@ -199,7 +155,7 @@ TEST_F(SeqRecServiceTest, IndexRetrievalMatchesExactTopKWithExclusionsAndCategor
     item.category_id = id % 3;
     items.push_back(item);
   }
-  ASSERT_THAT(store_->UpsertItems(items), IsOk());
+  ASSERT_THAT(harness_.store()->UpsertItems(items), IsOk());
   for (const char* model : {"sasrec", "bert4rec"}) {
     v1::RecommendRequest request;
     request.mutable_model()->set_name(model);
@@ -239,7 +195,7 @@ TEST_F(SeqRecServiceTest, IndexRetrievalMatchesExactTopKWithExclusionsAndCategor
     }
     for (const auto& item : indexed.results(2).items()) EXPECT_EQ(item.item_id() % 3, 1);
   }
-  auto tables = store_->ListEmbeddingTables();
+  auto tables = harness_.store()->ListEmbeddingTables();
   ASSERT_THAT(tables.status(), IsOk());
   std::vector<std::string> names;
   for (const store::TableInfo& t : *tables) names.push_back(t.spec.name);
@@ -265,20 +221,20 @@ TEST_F(SeqRecServiceTest, IndexIsPublishedOnceUnderConcurrentFirstCalls) {
   }
   for (std::thread& t : callers) t.join();
   EXPECT_EQ(failures.load(), 0);
-  auto tables = store_->ListEmbeddingTables();
+  auto tables = harness_.store()->ListEmbeddingTables();
   ASSERT_THAT(tables.status(), IsOk());
   ASSERT_EQ(tables->size(), 1u);
   EXPECT_EQ((*tables)[0].spec.version, 1);
   EXPECT_EQ((*tables)[0].spec.dim, 16);  // sasrec-tiny: hidden 16, no bias column
 
-  ItemIndex again(store_.get(), store::IndexSpec{});
-  auto model = SeqRecModel::Load(absl::StrCat(repo_.path(), "/sasrec/1"));
+  ItemIndex again(store::IndexSpec{});
+  auto model = SeqRecModel::Load(harness_.RepoFile("sasrec/1"));
   ASSERT_THAT(model.status(), IsOk());
   auto user = (*model)->UserVectors({{*(*model)->Row(4), *(*model)->Row(8)}});
   ASSERT_THAT(user.status(), IsOk());
   IndexQuery iq;
   iq.k = 3;
-  auto found = again.Search("sasrec", 1, **model, *user, {iq});
+  auto found = again.Search(*harness_.store(), "sasrec", 1, **model, *user, {iq});
   ASSERT_THAT(found.status(), IsOk());
   EXPECT_EQ((*found)[0].size(), 3u);
 
@@ -286,8 +242,8 @@ TEST_F(SeqRecServiceTest, IndexIsPublishedOnceUnderConcurrentFirstCalls) {
   // are refused, not searched in the stale index.
   auto other = SeqRecModel::Load(absl::StrCat(RECSYS_TESTDATA_DIR, "/sasrec-tiny-post-ln/1"));
   ASSERT_THAT(other.status(), IsOk());
-  ItemIndex restarted(store_.get(), store::IndexSpec{});
-  auto stale = restarted.Search("sasrec", 1, **other, *user, {iq});
+  ItemIndex restarted(store::IndexSpec{});
+  auto stale = restarted.Search(*harness_.store(), "sasrec", 1, **other, *user, {iq});
   EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(stale.status().message(), HasSubstr("holds other embeddings"));
 }
@@ -305,33 +261,14 @@ TEST_F(SeqRecServiceTest, IndexRetrievalNeedsAStoreAndAKnownMode) {
   EXPECT_THAT(s.error_message(), HasSubstr("retrieval: 9 is not"));
 
   // The same service without a feature store.
-  std::map<std::string, std::unique_ptr<ModelVersions>> models;
-  ModelVersions::Options o;
-  o.repo = repo_.path();
-  o.name = "sasrec";
-  o.load = [](const std::string& dir) { return SeqRecModel::Load(dir); };
-  auto manager = std::make_unique<ModelVersions>(std::move(o));
-  ASSERT_THAT(manager->Start(), IsOk());
-  models.emplace("sasrec", std::move(manager));
-  CallPolicy policy;
-  policy.executor = &executor_;
-  SeqRecService storeless(policy, SeqRecLimits{}, BatcherOptions{}, nullptr, nullptr,
-                          std::move(models));
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&storeless);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::SeqRecService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                             grpc::InsecureChannelCredentials()));
+  Harness storeless;
+  StartSeqRec(storeless, /*with_store=*/false);
+  ASSERT_TRUE(storeless.ok());
+  auto stub = v1::SeqRecService::NewStub(storeless.NewChannel());
   request.set_retrieval(v1::RETRIEVAL_INDEX);
-  grpc::ClientContext call;
-  s = stub->Recommend(&call, request, &response);
+  s = stub->Recommend(recsys::testing::ContextWithDeadline().get(), request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("--seqrec_feature_store"));
-  server->Shutdown();
-  storeless.Stop();
 }
 
 TEST_F(SeqRecServiceTest, BadRequestsGetClearStatuses) {
@@ -364,7 +301,7 @@ TEST_F(SeqRecServiceTest, BadRequestsGetClearStatuses) {
       {[](v1::ScoreRequest* r) {
          for (int i = 0; i < 50; ++i) r->mutable_queries(0)->add_candidate_item_ids(1);
        },
-       grpc::StatusCode::INVALID_ARGUMENT, "must be 1..50 (--max_candidates)"},
+       grpc::StatusCode::INVALID_ARGUMENT, "must be 1..50 (--seqrec_max_candidates)"},
       {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
        "queries: 0 entries"},
   };
@@ -415,9 +352,9 @@ TEST_F(SeqRecServiceTest, ANewVersionSwapsInWhileCallsContinueAndNoneFails) {
   }
   absl::SleepFor(absl::Milliseconds(50));
   // Version 2 arrives as the exporter writes it: aside, then renamed into place.
-  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/sasrec-tiny-post-ln/1"), repo_.File("sasrec/2.tmp"),
-           fs::copy_options::recursive);
-  fs::rename(repo_.File("sasrec/2.tmp"), repo_.File("sasrec/2"));
+  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/sasrec-tiny-post-ln/1"),
+           harness_.RepoFile("sasrec/2.tmp"), fs::copy_options::recursive);
+  fs::rename(harness_.RepoFile("sasrec/2.tmp"), harness_.RepoFile("sasrec/2"));
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
   while (newest_seen.load() < 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
   absl::SleepFor(absl::Milliseconds(50));

@@ -20,6 +20,10 @@ google::protobuf::Struct ReadJsonFile(const std::string& path) {
   return root;
 }
 
+google::protobuf::Struct ReadGolden(const std::string& fixture) {
+  return ReadJsonFile(std::string(RECSYS_TESTDATA_DIR) + "/" + fixture + "/golden.json");
+}
+
 std::string GoldenDir(const std::string& committed) {
   const char* dir = std::getenv("RECSYS_GOLDEN_DIR");
   return dir != nullptr ? dir : committed;

@@ -11,6 +11,10 @@ namespace recsys::testing {
 // is missing or not JSON.
 google::protobuf::Struct ReadJsonFile(const std::string& path);
 
+// golden.json of a committed fixture, tests/models/testdata/<fixture>/golden.json: inputs
+// and the PyTorch module's outputs.
+google::protobuf::Struct ReadGolden(const std::string& fixture);
+
 // Where golden fixtures are read from: $RECSYS_GOLDEN_DIR when set (the fresh-parity tests
 // point it at models trained now), else `committed`.
 std::string GoldenDir(const std::string& committed);

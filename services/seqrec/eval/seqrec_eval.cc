@@ -9,9 +9,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "recsys/kernels/context.h"
 #include "recsys/kernels/gemm.h"
-#include "services/common/status_macros.h"
 
 namespace recsys::seqrec {
 

@@ -1,0 +1,119 @@
+// A model service under test, on the parts the shell (services/common/model_service.h) gives
+// it in a server: fixtures of tests/models/testdata copied into a model repository on disk,
+// a local feature store (RocksDB + FAISS) unless turned off, one started ModelManager per
+// model in the service's ModelHost, and the service's handlers on a LoopbackServer.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "recsys/store/local_store.h"
+#include "services/common/executor.h"
+#include "services/common/model_host.h"
+#include "services/common/model_service.h"
+#include "tests/testing/loopback_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace recsys::testing {
+
+// Copies version 1 of a committed fixture (tests/models/testdata/<fixture>/1) to
+// <repo>/<name>/<version>.
+inline void CopyModelFixture(const std::string& fixture, const std::string& repo,
+                             const std::string& name, int version = 1) {
+  namespace fs = std::filesystem;
+  fs::create_directories(absl::StrCat(repo, "/", name));
+  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
+           absl::StrCat(repo, "/", name, "/", version), fs::copy_options::recursive);
+}
+
+template <typename Service>
+class ModelServiceHarness {
+ public:
+  using Model = typename Service::Model;
+
+  struct Options {
+    std::string service;  // name and flag prefix, e.g. "seqrec"
+    // (served model name, fixture) pairs.
+    std::vector<std::pair<std::string, std::string>> models;
+    std::function<absl::StatusOr<std::unique_ptr<Model>>(const std::string&)> load;
+    absl::Duration poll_interval = absl::Seconds(10);
+    bool with_store = true;
+    int64_t max_batch_users = 256;
+  };
+  using Make = std::function<std::unique_ptr<Service>(const ModelServiceContext&)>;
+
+  ModelServiceHarness() = default;
+  ModelServiceHarness(const ModelServiceHarness&) = delete;
+  ModelServiceHarness& operator=(const ModelServiceHarness&) = delete;
+  ~ModelServiceHarness() { Stop(); }
+
+  // Failures are test failures; check ok() before using the service.
+  void Start(const Options& options, const Make& make) {
+    for (const auto& [name, fixture] : options.models) CopyModelFixture(fixture, repo(), name);
+    if (options.with_store) {
+      store::LocalStoreOptions store_options;
+      store_options.data_dir = data_.File("store");
+      absl::StatusOr<std::unique_ptr<store::FeatureStore>> local =
+          store::OpenLocalStore(store_options);
+      ASSERT_THAT(local.status(), IsOk());
+      store_ = *std::move(local);
+    }
+    typename ModelManager<Model>::Options manager;
+    manager.load = options.load;
+    manager.poll_interval = options.poll_interval;
+    absl::StatusOr<typename ModelHost<Model>::Models> models =
+        ModelHost<Model>::StartModels(repo(), {}, JoinNames(options.models), std::move(manager));
+    ASSERT_THAT(models.status(), IsOk());
+    ModelServiceContext context;
+    context.name = options.service;
+    context.policy.executor = &executor_;
+    context.policy.service_name = options.service.c_str();
+    context.batcher.name = options.service;
+    context.batcher.max_delay = absl::Milliseconds(1);
+    context.max_batch_users = options.max_batch_users;
+    service_ = make(context);
+    service_->host().Open(*std::move(models), store_.get());
+    server_ = std::make_unique<LoopbackServer>(std::vector<grpc::Service*>{service_.get()});
+  }
+
+  bool ok() const { return server_ != nullptr && server_->ok(); }
+
+  // The order of a server's shutdown: no new call, the batchers, the version watchers.
+  void Stop() {
+    if (server_) server_->Shutdown();
+    if (service_) {
+      service_->Stop();
+      service_->host().Stop();
+    }
+    executor_.Stop();
+  }
+
+  const std::string& repo() const { return repo_.path(); }
+  std::string RepoFile(const std::string& name) const { return repo_.File(name); }
+  // The local feature store (null with with_store = false).
+  store::FeatureStore* store() const { return store_.get(); }
+  std::shared_ptr<grpc::Channel> NewChannel() const { return server_->NewChannel(); }
+
+ private:
+  static std::string JoinNames(const std::vector<std::pair<std::string, std::string>>& models) {
+    std::string names;
+    for (const auto& [name, unused] : models) absl::StrAppend(&names, names.empty() ? "" : ",", name);
+    return names;
+  }
+
+  TempDir repo_, data_;
+  Executor executor_{4};
+  std::unique_ptr<store::FeatureStore> store_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<LoopbackServer> server_;
+};
+
+}  // namespace recsys::testing
