@@ -76,8 +76,8 @@ class LocalUpload final : public EmbeddingUpload {
 
   absl::Status Append(absl::Span<const int64_t> item_ids, absl::Span<const float> values) override {
     if (finished_) return absl::FailedPreconditionError("Append after Finish");
-    RECSYS_RETURN_IF_ERROR(ValidateEmbeddingChunk(spec_.dim, item_ids, values,
-                                                        tables_->limits().max_batch_items));
+    RECSYS_RETURN_IF_ERROR(
+        ValidateEmbeddingChunk(spec_.dim, item_ids, values, tables_->limits().max_batch_items));
     rocksdb::WriteBatch batch;
     const std::string prefix = EmbeddingTables::VersionKey(spec_.name, spec_.version);
     for (size_t i = 0; i < item_ids.size(); ++i) {
@@ -300,8 +300,9 @@ absl::StatusOr<EmbeddingRows> EmbeddingTables::Get(const std::string& table,
                                                    std::optional<int64_t> version,
                                                    absl::Span<const int64_t> item_ids) {
   if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > limits_.max_batch_items) {
-    return Invalid("item_ids", absl::StrCat("must hold 1..", limits_.max_batch_items,
-                                            " ids (--max_batch_items); got ", item_ids.size()));
+    return Invalid("item_ids",
+                   absl::StrCat("must hold 1..", limits_.max_batch_items,
+                                " ids (--feature_store_max_batch_items); got ", item_ids.size()));
   }
   absl::StatusOr<std::shared_ptr<const FaissIndex>> index = Find(table, version);
   if (!index.ok()) return index.status();
@@ -333,7 +334,8 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
                                                         absl::Span<const NeighborQuery> queries) {
   if (queries.empty() || static_cast<int64_t>(queries.size()) > limits_.max_batch_queries) {
     return Invalid("queries", absl::StrCat("must hold 1..", limits_.max_batch_queries,
-                                           " queries (--max_batch_queries); got ", queries.size()));
+                                           " queries (--feature_store_max_batch_queries); got ",
+                                           queries.size()));
   }
   absl::StatusOr<std::shared_ptr<const FaissIndex>> found = Find(table, version);
   if (!found.ok()) return found.status();
@@ -352,8 +354,8 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
     const NeighborQuery& query = queries[q];
     const std::string at = absl::StrCat("queries[", q, "].");
     if (query.k < 1 || query.k > limits_.max_k) {
-      return Invalid(at + "k",
-                     absl::StrCat("(", query.k, ") must be 1..", limits_.max_k, " (--max_k)"));
+      return Invalid(at + "k", absl::StrCat("(", query.k, ") must be 1..", limits_.max_k,
+                                            " (--feature_store_max_k)"));
     }
     float* vector = vectors.data() + q * dim;
     if (query.vector.empty()) {
@@ -385,8 +387,7 @@ absl::StatusOr<NeighborResults> EmbeddingTables::Search(const std::string& table
   }
   out.results.resize(queries.size());
   if (!plain.empty()) {
-    RECSYS_RETURN_IF_ERROR(
-        SearchPlain(index, queries, plain, plain_k, vectors, &out.results));
+    RECSYS_RETURN_IF_ERROR(SearchPlain(index, queries, plain, plain_k, vectors, &out.results));
   }
   for (size_t q = 0, p = 0; q < queries.size(); ++q) {
     if (p < plain.size() && plain[p] == q) {

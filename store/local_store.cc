@@ -261,7 +261,7 @@ absl::Status LocalStore::StageTrim(const std::string& prefix, int64_t excess,
 absl::StatusOr<std::vector<UserHistory>> LocalStore::GetHistories(
     absl::Span<const std::string> user_ids, const HistoryQuery& query) {
   RECSYS_RETURN_IF_ERROR(ValidateHistoryRequest(user_ids, query, options_.limits.max_batch_users,
-                                                      options_.limits.max_history_length));
+                                                options_.limits.max_history_length));
   // One snapshot: counts and events of every user come from the same point in time.
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   std::vector<UserHistory> histories;
@@ -371,8 +371,7 @@ absl::StatusOr<CheckpointInfo> LocalStore::Checkpoint(const std::string& directo
   }
   fs::create_directories(target.parent_path(), error);
   rocksdb::Checkpoint* raw = nullptr;
-  RECSYS_RETURN_IF_ERROR(
-      FromRocksDb("Checkpoint", rocksdb::Checkpoint::Create(db_.get(), &raw)));
+  RECSYS_RETURN_IF_ERROR(FromRocksDb("Checkpoint", rocksdb::Checkpoint::Create(db_.get(), &raw)));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // Flush first so the copy needs no write-ahead-log replay.
   RECSYS_RETURN_IF_ERROR(

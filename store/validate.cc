@@ -49,8 +49,9 @@ absl::Status CheckEvent(const Event& e, size_t index) {
 
 absl::Status ValidateEvents(absl::Span<const Event> events, int64_t max_batch) {
   if (events.empty() || static_cast<int64_t>(events.size()) > max_batch) {
-    return Invalid("events", absl::StrCat("must hold 1..", max_batch,
-                                          " events (--max_ingest_batch); got ", events.size()));
+    return Invalid("events",
+                   absl::StrCat("must hold 1..", max_batch,
+                                " events (--feature_store_max_ingest_batch); got ", events.size()));
   }
   for (size_t i = 0; i < events.size(); ++i) {
     if (absl::Status s = CheckEvent(events[i], i); !s.ok()) return s;
@@ -61,8 +62,9 @@ absl::Status ValidateEvents(absl::Span<const Event> events, int64_t max_batch) {
 absl::Status ValidateItems(absl::Span<const Item> items, int64_t max_batch,
                            int64_t max_text_bytes) {
   if (items.empty() || static_cast<int64_t>(items.size()) > max_batch) {
-    return Invalid("items", absl::StrCat("must hold 1..", max_batch,
-                                         " items (--max_ingest_batch); got ", items.size()));
+    return Invalid("items",
+                   absl::StrCat("must hold 1..", max_batch,
+                                " items (--feature_store_max_ingest_batch); got ", items.size()));
   }
   for (size_t i = 0; i < items.size(); ++i) {
     const Item& item = items[i];
@@ -74,8 +76,9 @@ absl::Status ValidateItems(absl::Span<const Item> items, int64_t max_batch,
       return Invalid(at + "category_id", absl::StrCat("(", item.category_id, ") must be >= 0"));
     }
     if (static_cast<int64_t>(item.text.size()) > max_text_bytes) {
-      return Invalid(at + "text", absl::StrCat("has ", item.text.size(), " bytes; at most ",
-                                               max_text_bytes, " (--max_item_text_bytes)"));
+      return Invalid(at + "text",
+                     absl::StrCat("has ", item.text.size(), " bytes; at most ", max_text_bytes,
+                                  " (--feature_store_max_item_text_bytes)"));
     }
     if (item.attributes.size() > kMaxAttributesPerItem) {
       return Invalid(at + "attributes", absl::StrCat("has ", item.attributes.size(),
@@ -97,8 +100,9 @@ absl::Status ValidateItems(absl::Span<const Item> items, int64_t max_batch,
 
 absl::Status ValidateItemIds(absl::Span<const int64_t> item_ids, int64_t max_batch) {
   if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max_batch) {
-    return Invalid("item_ids", absl::StrCat("must hold 1..", max_batch,
-                                            " ids (--max_batch_items); got ", item_ids.size()));
+    return Invalid("item_ids",
+                   absl::StrCat("must hold 1..", max_batch,
+                                " ids (--feature_store_max_batch_items); got ", item_ids.size()));
   }
   for (size_t i = 0; i < item_ids.size(); ++i) {
     if (item_ids[i] < 1) {
@@ -113,8 +117,9 @@ absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
                                     const HistoryQuery& query, int64_t max_users,
                                     int64_t max_history_length) {
   if (user_ids.empty() || static_cast<int64_t>(user_ids.size()) > max_users) {
-    return Invalid("user_ids", absl::StrCat("must hold 1..", max_users,
-                                            " ids (--max_batch_users); got ", user_ids.size()));
+    return Invalid("user_ids",
+                   absl::StrCat("must hold 1..", max_users,
+                                " ids (--feature_store_max_batch_users); got ", user_ids.size()));
   }
   for (size_t i = 0; i < user_ids.size(); ++i) {
     if (absl::Status s = CheckId(absl::StrCat("user_ids[", i, "]"), user_ids[i]); !s.ok()) {
@@ -122,8 +127,9 @@ absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
     }
   }
   if (query.max_events < 1 || query.max_events > max_history_length) {
-    return Invalid("max_events", absl::StrCat("(", query.max_events, ") must be 1..",
-                                              max_history_length, " (--max_history_length)"));
+    return Invalid("max_events",
+                   absl::StrCat("(", query.max_events, ") must be 1..", max_history_length,
+                                " (--feature_store_max_history_length)"));
   }
   return absl::OkStatus();
 }
@@ -154,8 +160,8 @@ absl::Status ValidateTableSpec(const TableSpec& spec, int64_t max_dim) {
   if (spec.version < 1)
     return Invalid("table.version", absl::StrCat("(", spec.version, ") must be >= 1"));
   if (spec.dim < 1 || spec.dim > max_dim) {
-    return Invalid("table.dim",
-                   absl::StrCat("(", spec.dim, ") must be 1..", max_dim, " (--max_embedding_dim)"));
+    return Invalid("table.dim", absl::StrCat("(", spec.dim, ") must be 1..", max_dim,
+                                             " (--feature_store_max_embedding_dim)"));
   }
   const std::pair<const char*, int32_t> knobs[] = {{"table.index.nlist", spec.index.nlist},
                                                    {"table.index.nprobe", spec.index.nprobe},
@@ -170,9 +176,10 @@ absl::Status ValidateTableSpec(const TableSpec& spec, int64_t max_dim) {
 absl::Status ValidateEmbeddingChunk(int32_t dim, absl::Span<const int64_t> item_ids,
                                     absl::Span<const float> values, int64_t max_batch) {
   if (item_ids.empty() || static_cast<int64_t>(item_ids.size()) > max_batch) {
-    return Invalid("item_ids", absl::StrCat("must hold 1..", max_batch,
-                                            " ids per chunk (--max_batch_items); got ",
-                                            item_ids.size()));
+    return Invalid(
+        "item_ids",
+        absl::StrCat("must hold 1..", max_batch,
+                     " ids per chunk (--feature_store_max_batch_items); got ", item_ids.size()));
   }
   if (values.size() != item_ids.size() * static_cast<size_t>(dim)) {
     return Invalid("values", absl::StrCat("has ", values.size(), " floats; expected ",

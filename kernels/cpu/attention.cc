@@ -107,8 +107,7 @@ absl::Status ValidateOptions(const AttentionParams& p) {
             kOp, "q_len",
             absl::StrCat("(", p.q_len, ") must equal kv_len (", p.kv_len, ") for kCausalSets"));
       }
-      RECSYS_RETURN_IF_ERROR(
-          CheckTensor("set_ids", p.set_ids, Elements({p.batch, p.kv_len})));
+      RECSYS_RETURN_IF_ERROR(CheckTensor("set_ids", p.set_ids, Elements({p.batch, p.kv_len})));
       break;
     default:
       return Invalid(kOp, "mask", "is not a known AttentionMask");

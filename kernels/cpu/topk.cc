@@ -225,7 +225,7 @@ absl::Status CatalogTopKOnCuda(const Device& device, const CatalogTopKParams& p)
         cuda::CheckDeviceMemory(kOp, "exclude_offsets", device, p.exclude_offsets));
     std::vector<int64_t> offsets(static_cast<size_t>(p.batch + 1));
     RECSYS_RETURN_IF_ERROR(cuda::CopyToHost(device, offsets.data(), p.exclude_offsets,
-                                                   sizeof(int64_t) * (p.batch + 1)));
+                                            sizeof(int64_t) * (p.batch + 1)));
     CatalogTopKParams host_view = p;
     host_view.exclude_offsets = offsets.data();
     RECSYS_RETURN_IF_ERROR(CheckExclusions(host_view));

@@ -132,14 +132,14 @@ absl::Status Attention(const Device& device, const AttentionParams& p) {
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
-                                                    {{"q", p.q},
-                                                     {"k", p.k},
-                                                     {"v", p.v},
-                                                     {"out", p.out},
-                                                     {"key_valid", p.key_valid},
-                                                     {"set_ids", p.set_ids},
-                                                     {"bias", p.bias},
-                                                     {"gate", p.gate}}));
+                                             {{"q", p.q},
+                                              {"k", p.k},
+                                              {"v", p.v},
+                                              {"out", p.out},
+                                              {"key_valid", p.key_valid},
+                                              {"set_ids", p.set_ids},
+                                              {"bias", p.bias},
+                                              {"gate", p.gate}}));
   Plan plan;
   plan.p = p;
   plan.group = p.num_heads / p.num_kv_heads;

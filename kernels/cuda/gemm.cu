@@ -82,8 +82,7 @@ absl::Status Gemm(const Device& device, const GemmParams& p) {
   constexpr char kOp[] = "Gemm";
   if (p.m == 0 || p.n == 0) return absl::OkStatus();
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_RETURN_IF_ERROR(
-      CheckDevicePointers(kOp, device, {{"a", p.a}, {"b", p.b}, {"c", p.c}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device, {{"a", p.a}, {"b", p.b}, {"c", p.c}}));
   if (p.k == 0) return ScaleC(kOp, device, p.c, p.m, p.n, p.ldc, 0, 1, p.beta);
   cublasHandle_t handle;
   RECSYS_RETURN_IF_ERROR(HandleFor(kOp, device, &handle));

@@ -50,8 +50,8 @@ __global__ void ZeroRowsKernel(float* x, const uint8_t* keep, int64_t rows, int6
 absl::Status GatherRows(const Device& device, const GatherRowsParams& p) {
   constexpr char kOp[] = "GatherRows";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(
-      kOp, device, {{"table", p.table}, {"ids", p.ids}, {"out", p.out}}));
+  RECSYS_RETURN_IF_ERROR(
+      CheckDevicePointers(kOp, device, {{"table", p.table}, {"ids", p.ids}, {"out", p.out}}));
   if (p.add != nullptr) {
     RECSYS_RETURN_IF_ERROR(
         CheckDevicePointers(kOp, device, {{"add", p.add}, {"add_ids", p.add_ids}}));

@@ -117,14 +117,14 @@ absl::Status TargetAttentionTopK(const Device& device, const TargetAttentionPara
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
-                                                    {{"queries", p.queries},
-                                                     {"keys", p.keys},
-                                                     {"values", p.values},
-                                                     {"key_valid", p.key_valid},
-                                                     {"out", p.out},
-                                                     {"selected", p.selected},
-                                                     {"weights", p.weights},
-                                                     {"scores", p.scores}}));
+                                             {{"queries", p.queries},
+                                              {"keys", p.keys},
+                                              {"values", p.values},
+                                              {"key_valid", p.key_valid},
+                                              {"out", p.out},
+                                              {"selected", p.selected},
+                                              {"weights", p.weights},
+                                              {"scores", p.scores}}));
   if (p.num_candidates == 0) return absl::OkStatus();
   cudaStream_t stream = StreamOf(device);
   const int64_t split = p.split_dim == 0 ? p.att_dim : p.split_dim;

@@ -92,13 +92,13 @@ absl::Status CatalogTopK(const Device& device, const CatalogTopKParams& p) {
   }
   RECSYS_KERNEL_CUDA_USE(kOp, device);
   RECSYS_RETURN_IF_ERROR(CheckDevicePointers(kOp, device,
-                                                    {{"users", p.users},
-                                                     {"items", p.items},
-                                                     {"item_bias", p.item_bias},
-                                                     {"exclude_offsets", p.exclude_offsets},
-                                                     {"exclude_ids", p.exclude_ids},
-                                                     {"out_ids", p.out_ids},
-                                                     {"out_scores", p.out_scores}}));
+                                             {{"users", p.users},
+                                              {"items", p.items},
+                                              {"item_bias", p.item_bias},
+                                              {"exclude_offsets", p.exclude_offsets},
+                                              {"exclude_ids", p.exclude_ids},
+                                              {"out_ids", p.out_ids},
+                                              {"out_scores", p.out_scores}}));
   if (p.batch == 0) return absl::OkStatus();
   cudaStream_t stream = StreamOf(device);
   const int64_t chunk =

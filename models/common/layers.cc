@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-
 #include "base/status_macros.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"

@@ -75,8 +75,8 @@ absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
                                              limits_.max_candidates,
                                              context_.Flag("max_candidates")));
     if (query.top_k() < 0 || query.top_k() > limits_.max_top_k) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".top_k: ", query.top_k(),
-                                                     " must be 0..", limits_.max_top_k, " (",
+      return absl::InvalidArgumentError(absl::StrCat(at, ".top_k: ", query.top_k(), " must be 0..",
+                                                     limits_.max_top_k, " (",
                                                      context_.Flag("max_top_k"), ")"));
     }
     work.top_k = query.top_k();
@@ -115,9 +115,9 @@ absl::Status BehaviorSearchService::TakeHistories(Prepared& p) {
       const int64_t category = history.behaviors[i].category_id;
       const bool known = category >= 0 && category <= categories;
       if (!known && !history.stored) {  // a stored one is read as 0, unknown
-        return absl::InvalidArgumentError(absl::StrCat(
-            "queries[", q, "].user.history.behaviors[", history.first + i,
-            "].category_id: ", category, " is outside 0..", categories));
+        return absl::InvalidArgumentError(
+            absl::StrCat("queries[", q, "].user.history.behaviors[", history.first + i,
+                         "].category_id: ", category, " is outside 0..", categories));
       }
       work.history_categories.push_back(known ? category : 0);
     }
@@ -161,9 +161,8 @@ absl::Status BehaviorSearchService::DoScore(const RpcContext& ctx, const v1::Sco
 grpc::ServerUnaryReactor* BehaviorSearchService::Score(grpc::CallbackServerContext* call,
                                                        const v1::ScoreRequest* request,
                                                        v1::ScoreResponse* response) {
-  return ServeUnary(call, context_.policy, request, response,
-                    [this](const RpcContext& ctx, const v1::ScoreRequest& req,
-                           v1::ScoreResponse* resp) { return DoScore(ctx, req, resp); });
+  return ServeUnary(call, context_.policy, request, response, this,
+                    &BehaviorSearchService::DoScore);
 }
 
 }  // namespace recsys::behavior_search

@@ -36,7 +36,7 @@ struct SearchArgs {
 // Nearest items of one query.
 int RunSearch(const CommandContext& ctx, const SearchArgs& args);
 
-// Server-side checkpoint into <its --checkpoint_root>/<directory>.
+// Server-side checkpoint into <its --feature_store_checkpoint_root>/<directory>.
 int RunCheckpoint(const CommandContext& ctx, const std::string& directory);
 
 }  // namespace recsys::cli

@@ -17,8 +17,8 @@
 namespace recsys {
 
 template <typename T>
-T ResolveFlagAlias(T value, const T& default_value, const std::optional<T>& alias,
-                   const char* name, const char* old_name) {
+T ResolveFlagAlias(T value, const T& default_value, const std::optional<T>& alias, const char* name,
+                   const char* old_name) {
   if (!alias.has_value()) return value;
   if (value != default_value) {
     log::Warn(absl::StrCat("--", old_name, " is deprecated and ignored: --", name, " is set"));
@@ -31,12 +31,11 @@ T ResolveFlagAlias(T value, const T& default_value, const std::optional<T>& alia
 
 }  // namespace recsys
 
-#define RECSYS_FLAG_WITH_ALIAS(type, name, old_name, default_value, help)               \
-  ABSL_FLAG(type, name, default_value, help);                                           \
-  ABSL_FLAG(std::optional<type>, old_name, std::nullopt,                                \
-            "Deprecated spelling of --" #name "; removed in the next release.");        \
-  static type name##_FlagValue() {                                                      \
-    return ::recsys::ResolveFlagAlias<type>(absl::GetFlag(FLAGS_##name), default_value, \
-                                            absl::GetFlag(FLAGS_##old_name), #name,     \
-                                            #old_name);                                 \
+#define RECSYS_FLAG_WITH_ALIAS(type, name, old_name, default_value, help)                       \
+  ABSL_FLAG(type, name, default_value, help);                                                   \
+  ABSL_FLAG(std::optional<type>, old_name, std::nullopt,                                        \
+            "Deprecated spelling of --" #name "; removed in the next release.");                \
+  static type name##_FlagValue() {                                                              \
+    return ::recsys::ResolveFlagAlias<type>(absl::GetFlag(FLAGS_##name), default_value,         \
+                                            absl::GetFlag(FLAGS_##old_name), #name, #old_name); \
   }

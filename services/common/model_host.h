@@ -81,9 +81,9 @@ class ModelHost {
   absl::StatusOr<Served> Resolve(const common::v1::ModelSpec& spec) const {
     auto it = models_.find(spec.name());
     if (it == models_.end()) {
-      return absl::NotFoundError(absl::StrCat("model.name: no model '", spec.name(),
-                                              "'; this server serves: ",
-                                              absl::StrJoin(names(), ", ")));
+      return absl::NotFoundError(
+          absl::StrCat("model.name: no model '", spec.name(),
+                       "'; this server serves: ", absl::StrJoin(names(), ", ")));
     }
     return it->second->Get(spec.has_version() ? std::optional<int64_t>(spec.version())
                                               : std::nullopt);

@@ -43,9 +43,9 @@ namespace recsys {
 
 // The values of the flags every model service has (see RECSYS_MODEL_SERVICE_FLAGS).
 struct ModelServiceFlags {
-  std::string models;         // --<svc>_models: comma list; empty = every model it can serve
-  std::string feature_store;  // --<svc>_feature_store: "auto", "none" or host:port shards
-  BatcherOptions batcher;     // --<svc>_max_batch, --<svc>_max_delay, --<svc>_max_queue
+  std::string models;             // --<svc>_models: comma list; empty = every model it can serve
+  std::string feature_store;      // --<svc>_feature_store: "auto", "none" or host:port shards
+  BatcherOptions batcher;         // --<svc>_max_batch, --<svc>_max_delay, --<svc>_max_queue
   int64_t max_batch_users = 256;  // --<svc>_max_batch_users: queries per call
 };
 
@@ -96,9 +96,9 @@ class ModelServiceModule final : public ServiceModule {
     o.warm_up = spec_.warm_up;
     o.poll_interval = env_.options->model_poll_interval;
     o.metrics = env_.metrics;
-    RECSYS_ASSIGN_OR_RETURN(typename ModelHost<Model>::Models models,
-                            ModelHost<Model>::StartModels(repo, spec_.architectures,
-                                                          spec_.flags.models, std::move(o)));
+    RECSYS_ASSIGN_OR_RETURN(
+        typename ModelHost<Model>::Models models,
+        ModelHost<Model>::StartModels(repo, spec_.architectures, spec_.flags.models, std::move(o)));
     if (models.empty()) {
       log::Warn(absl::StrCat(spec_.name, " serves no model: the model repository has no ",
                              absl::StrJoin(spec_.architectures, "/"), " export"),
@@ -148,28 +148,28 @@ absl::StatusOr<std::unique_ptr<ServiceModule>> MakeModelServiceModule(
 // Defines the flags every model service has under the prefix `svc` (an identifier such as
 // seqrec), with their defaults, and `svc`_ModelServiceFlags() reading them. `architectures`
 // (a string literal) says in --help which exports the service serves. Use at file scope.
-#define RECSYS_MODEL_SERVICE_FLAGS(svc, architectures, default_max_batch, default_max_delay, \
-                                   default_max_queue, default_max_batch_users)                                          \
-  ABSL_FLAG(std::string, svc##_models, "",                                                    \
-            "Comma list of model names in the model repository to serve; empty = every "     \
-            "model whose newest version is a " architectures " export.");                    \
-  ABSL_FLAG(std::string, svc##_feature_store, "auto",                                         \
-            "Feature store for user-id queries: comma list of host:port shards, 'none', or "  \
-            "'auto' (this server's own port when it hosts feature_store too, else none).");   \
-  ABSL_FLAG(int64_t, svc##_max_batch, default_max_batch,                                              \
-            #svc ": largest batch of calls per model forward.");                              \
-  ABSL_FLAG(absl::Duration, svc##_max_delay, default_max_delay,                                       \
-            #svc ": longest a call waits for others to share its batch.");                    \
-  ABSL_FLAG(int64_t, svc##_max_queue, default_max_queue,                                              \
-            #svc ": calls queued for the model at once; more get RESOURCE_EXHAUSTED.");       \
-  ABSL_FLAG(int64_t, svc##_max_batch_users, default_max_batch_users, #svc ": queries per call.");     \
-  static ::recsys::ModelServiceFlags svc##_ModelServiceFlags() {                              \
-    ::recsys::ModelServiceFlags flags;                                                        \
-    flags.models = absl::GetFlag(FLAGS_##svc##_models);                                       \
-    flags.feature_store = absl::GetFlag(FLAGS_##svc##_feature_store);                         \
-    flags.batcher.max_batch = absl::GetFlag(FLAGS_##svc##_max_batch);                         \
-    flags.batcher.max_delay = absl::GetFlag(FLAGS_##svc##_max_delay);                         \
-    flags.batcher.max_queue = absl::GetFlag(FLAGS_##svc##_max_queue);                         \
-    flags.max_batch_users = absl::GetFlag(FLAGS_##svc##_max_batch_users);                     \
-    return flags;                                                                             \
+#define RECSYS_MODEL_SERVICE_FLAGS(svc, architectures, default_max_batch, default_max_delay,      \
+                                   default_max_queue, default_max_batch_users)                    \
+  ABSL_FLAG(std::string, svc##_models, "",                                                        \
+            "Comma list of model names in the model repository to serve; empty = every "          \
+            "model whose newest version is a " architectures " export.");                         \
+  ABSL_FLAG(std::string, svc##_feature_store, "auto",                                             \
+            "Feature store for user-id queries: comma list of host:port shards, 'none', or "      \
+            "'auto' (this server's own port when it hosts feature_store too, else none).");       \
+  ABSL_FLAG(int64_t, svc##_max_batch, default_max_batch,                                          \
+            #svc ": largest batch of calls per model forward.");                                  \
+  ABSL_FLAG(absl::Duration, svc##_max_delay, default_max_delay,                                   \
+            #svc ": longest a call waits for others to share its batch.");                        \
+  ABSL_FLAG(int64_t, svc##_max_queue, default_max_queue,                                          \
+            #svc ": calls queued for the model at once; more get RESOURCE_EXHAUSTED.");           \
+  ABSL_FLAG(int64_t, svc##_max_batch_users, default_max_batch_users, #svc ": queries per call."); \
+  static ::recsys::ModelServiceFlags svc##_ModelServiceFlags() {                                  \
+    ::recsys::ModelServiceFlags flags;                                                            \
+    flags.models = absl::GetFlag(FLAGS_##svc##_models);                                           \
+    flags.feature_store = absl::GetFlag(FLAGS_##svc##_feature_store);                             \
+    flags.batcher.max_batch = absl::GetFlag(FLAGS_##svc##_max_batch);                             \
+    flags.batcher.max_delay = absl::GetFlag(FLAGS_##svc##_max_delay);                             \
+    flags.batcher.max_queue = absl::GetFlag(FLAGS_##svc##_max_queue);                             \
+    flags.max_batch_users = absl::GetFlag(FLAGS_##svc##_max_batch_users);                         \
+    return flags;                                                                                 \
   }

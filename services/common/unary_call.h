@@ -68,4 +68,17 @@ grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* call, const Ca
       });
 }
 
+// The usual handler: the body is a member function of the service,
+//   return ServeUnary(call, policy_, request, response, this, &MyService::DoScore);
+template <typename Service, typename Request, typename Response>
+grpc::ServerUnaryReactor* ServeUnary(grpc::CallbackServerContext* call, const CallPolicy& policy,
+                                     const Request* request, Response* response, Service* service,
+                                     absl::Status (Service::*body)(const RpcContext&,
+                                                                   const Request&, Response*)) {
+  return ServeUnary(call, policy, request, response,
+                    [service, body](const RpcContext& ctx, const Request& req, Response* resp) {
+                      return (service->*body)(ctx, req, resp);
+                    });
+}
+
 }  // namespace recsys

@@ -26,10 +26,9 @@ absl::Status ResolveGiven(const common::v1::History& history, const std::string&
     const common::v1::Behavior& b = behaviors[j];
     const std::optional<int64_t> row = source.catalog->Row(b.item_id());
     if (!row.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".user.history.behaviors[", j,
-                                                     "].item_id: item ", b.item_id(),
-                                                     " is not in the catalogue of ",
-                                                     source.served));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".user.history.behaviors[", j, "].item_id: item ", b.item_id(),
+                       " is not in the catalogue of ", source.served));
     }
     out.rows.push_back(*row);
     out.behaviors.push_back(feature_store::FromProto(b));

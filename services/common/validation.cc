@@ -36,8 +36,8 @@ absl::Status CheckCount(absl::string_view field, size_t count, size_t min, size_
 absl::Status CheckRequestCount(absl::string_view field, size_t count, size_t max,
                                absl::string_view limit_flag) {
   if (count < 1 || count > max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", count, " entries; must be 1..",
-                                                   max, LimitSuffix(limit_flag)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", count, " entries; must be 1..", max, LimitSuffix(limit_flag)));
   }
   return absl::OkStatus();
 }

@@ -32,8 +32,7 @@ absl::Status CheckRequestCount(absl::string_view field, size_t count, size_t max
 
 // Server flags that must be positive: the first that is not gives INVALID_ARGUMENT
 // "<flag>: <value> must be >= 1".
-absl::Status CheckPositiveFlags(
-    std::initializer_list<std::pair<absl::string_view, int64_t>> flags);
+absl::Status CheckPositiveFlags(std::initializer_list<std::pair<absl::string_view, int64_t>> flags);
 
 // A string's length in bytes is within [min_bytes, max_bytes].
 absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t min_bytes,

@@ -9,26 +9,36 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "recsys/store/local_store.h"
+#include "services/common/deprecated_flag.h"
 #include "services/common/logging.h"
+#include "services/common/validation.h"
 #include "services/feature_store/feature_store_service.h"
 #include "services/feature_store/store_metrics.h"
 
 ABSL_FLAG(bool, feature_store_sync_writes, true,
           "Sync the feature store's write-ahead log before acknowledging a write.");
-ABSL_FLAG(int64_t, max_events_per_user, 100000,
-          "Feature store: newest events kept per user; older ones are deleted.");
-ABSL_FLAG(int64_t, max_ingest_batch, 10000, "Feature store: events or items per ingest call.");
-ABSL_FLAG(int64_t, max_batch_users, 1024, "Feature store: user ids per GetHistories call.");
-ABSL_FLAG(int64_t, max_history_length, 100000,
-          "Feature store: most events GetHistories returns per user.");
-ABSL_FLAG(int64_t, max_batch_items, 10000,
-          "Feature store: item ids per GetItems/GetEmbeddings call and per upload chunk.");
-ABSL_FLAG(int64_t, max_item_text_bytes, 64 << 10, "Feature store: bytes of an item's text.");
-ABSL_FLAG(int64_t, max_embedding_dim, 4096, "Feature store: dimension of an embedding table.");
-ABSL_FLAG(int64_t, max_batch_queries, 1024, "Feature store: queries per SearchNeighbors call.");
-ABSL_FLAG(int64_t, max_k, 1000, "Feature store: neighbours per search query.");
-ABSL_FLAG(std::string, checkpoint_root, "",
-          "Directory Checkpoint writes under; empty = <data_dir>/checkpoints.");
+// Limits carry the feature_store_ prefix; the unprefixed spellings are deprecated aliases.
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_events_per_user, max_events_per_user, 100000,
+                       "Feature store: newest events kept per user; older ones are deleted.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_ingest_batch, max_ingest_batch, 10000,
+                       "Feature store: events or items per ingest call.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_batch_users, max_batch_users, 1024,
+                       "Feature store: user ids per GetHistories call.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_history_length, max_history_length, 100000,
+                       "Feature store: most events GetHistories returns per user.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_batch_items, max_batch_items, 10000,
+                       "Feature store: item ids per GetItems/GetEmbeddings call and per upload "
+                       "chunk.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_item_text_bytes, max_item_text_bytes, 64 << 10,
+                       "Feature store: bytes of an item's text.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_embedding_dim, max_embedding_dim, 4096,
+                       "Feature store: dimension of an embedding table.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_batch_queries, max_batch_queries, 1024,
+                       "Feature store: queries per SearchNeighbors call.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_k, max_k, 1000,
+                       "Feature store: neighbours per search query.")
+RECSYS_FLAG_WITH_ALIAS(std::string, feature_store_checkpoint_root, checkpoint_root, "",
+                       "Directory Checkpoint writes under; empty = <data_dir>/checkpoints.")
 
 namespace recsys::feature_store {
 namespace {
@@ -85,32 +95,27 @@ absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(
   store::LocalStoreOptions& options = out.store;
   options.data_dir = server.data_dir + "/feature_store";
   options.sync_writes = absl::GetFlag(FLAGS_feature_store_sync_writes);
-  options.max_events_per_user = absl::GetFlag(FLAGS_max_events_per_user);
+  options.max_events_per_user = feature_store_max_events_per_user_FlagValue();
   store::StoreLimits& limits = options.limits;
-  limits.max_ingest_batch = absl::GetFlag(FLAGS_max_ingest_batch);
-  limits.max_batch_users = absl::GetFlag(FLAGS_max_batch_users);
-  limits.max_history_length = absl::GetFlag(FLAGS_max_history_length);
-  limits.max_batch_items = absl::GetFlag(FLAGS_max_batch_items);
-  limits.max_item_text_bytes = absl::GetFlag(FLAGS_max_item_text_bytes);
-  limits.max_embedding_dim = absl::GetFlag(FLAGS_max_embedding_dim);
-  limits.max_batch_queries = absl::GetFlag(FLAGS_max_batch_queries);
-  limits.max_k = absl::GetFlag(FLAGS_max_k);
-  const std::pair<const char*, int64_t> flags[] = {
-      {"--max_events_per_user", options.max_events_per_user},
-      {"--max_ingest_batch", limits.max_ingest_batch},
-      {"--max_batch_users", limits.max_batch_users},
-      {"--max_history_length", limits.max_history_length},
-      {"--max_batch_items", limits.max_batch_items},
-      {"--max_item_text_bytes", limits.max_item_text_bytes},
-      {"--max_embedding_dim", limits.max_embedding_dim},
-      {"--max_batch_queries", limits.max_batch_queries},
-      {"--max_k", limits.max_k}};
-  for (const auto& [flag, value] : flags) {
-    if (value < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", value, " must be >= 1"));
-    }
-  }
-  out.checkpoint_root = absl::GetFlag(FLAGS_checkpoint_root);
+  limits.max_ingest_batch = feature_store_max_ingest_batch_FlagValue();
+  limits.max_batch_users = feature_store_max_batch_users_FlagValue();
+  limits.max_history_length = feature_store_max_history_length_FlagValue();
+  limits.max_batch_items = feature_store_max_batch_items_FlagValue();
+  limits.max_item_text_bytes = feature_store_max_item_text_bytes_FlagValue();
+  limits.max_embedding_dim = feature_store_max_embedding_dim_FlagValue();
+  limits.max_batch_queries = feature_store_max_batch_queries_FlagValue();
+  limits.max_k = feature_store_max_k_FlagValue();
+  RECSYS_RETURN_IF_ERROR(
+      CheckPositiveFlags({{"--feature_store_max_events_per_user", options.max_events_per_user},
+                          {"--feature_store_max_ingest_batch", limits.max_ingest_batch},
+                          {"--feature_store_max_batch_users", limits.max_batch_users},
+                          {"--feature_store_max_history_length", limits.max_history_length},
+                          {"--feature_store_max_batch_items", limits.max_batch_items},
+                          {"--feature_store_max_item_text_bytes", limits.max_item_text_bytes},
+                          {"--feature_store_max_embedding_dim", limits.max_embedding_dim},
+                          {"--feature_store_max_batch_queries", limits.max_batch_queries},
+                          {"--feature_store_max_k", limits.max_k}}));
+  out.checkpoint_root = feature_store_checkpoint_root_FlagValue();
   if (out.checkpoint_root.empty()) out.checkpoint_root = server.data_dir + "/checkpoints";
   return out;
 }

@@ -19,8 +19,8 @@ struct FeatureStoreModuleOptions {
   std::string checkpoint_root;
 };
 
-// From the feature-store flags (--max_ingest_batch, --checkpoint_root, ...): INVALID_ARGUMENT
-// naming the flag when one is out of range.
+// From the feature-store flags (--feature_store_max_ingest_batch, --feature_store_checkpoint_root,
+// ...): INVALID_ARGUMENT naming the flag when one is out of range.
 absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(const ServerOptions& server);
 
 std::unique_ptr<ServiceModule> NewFeatureStoreModule(const ServiceEnv& env,

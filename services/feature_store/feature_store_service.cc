@@ -246,7 +246,7 @@ grpc::ServerUnaryReactor* FeatureStoreService::Checkpoint(grpc::CallbackServerCo
              v1::CheckpointResponse* resp) -> absl::Status {
         if (checkpoint_root_.empty()) {
           return absl::FailedPreconditionError(
-              "Checkpoint is disabled: start the server with --checkpoint_root");
+              "Checkpoint is disabled: start the server with --feature_store_checkpoint_root");
         }
         const std::string& name = req.directory();
         if (name.empty() || name.size() > 255 || absl::StrContains(name, "/") ||

@@ -297,8 +297,8 @@ class RemoteStore final : public store::FeatureStore {
     return tables;
   }
 
-  // Every shard checkpoints under its own --checkpoint_root; `directory` is the name of the
-  // checkpoint there. The result's path lists the shards' paths, comma-separated, in shard
+  // Every shard checkpoints under its own --feature_store_checkpoint_root; `directory` is the name
+  // of the checkpoint there. The result's path lists the shards' paths, comma-separated, in shard
   // order; bytes is their total.
   absl::StatusOr<store::CheckpointInfo> Checkpoint(const std::string& directory) override {
     v1::CheckpointRequest request;

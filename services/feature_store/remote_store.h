@@ -7,7 +7,7 @@
 //   shards are called in parallel; histories come back in request order.
 // - Items, embedding tables and their FAISS indexes: shard 0, the catalogue shard. They are
 //   kept together because a search's category filter reads the items of the same store.
-// - Checkpoint: every shard writes <its --checkpoint_root>/<directory>.
+// - Checkpoint: every shard writes <its --feature_store_checkpoint_root>/<directory>.
 //
 // Requests are validated here against `limits` (the servers' flags) before they are split,
 // so a bad batch is rejected as a whole with the field named by its index in the caller's

@@ -65,8 +65,7 @@ absl::Status ItemIndex::Publish(store::FeatureStore& store, const std::string& t
   spec.version = version;
   spec.dim = TableDim(model);
   spec.index = spec_;
-  absl::StatusOr<std::unique_ptr<store::EmbeddingUpload>> upload =
-      store.BeginEmbeddingUpload(spec);
+  absl::StatusOr<std::unique_ptr<store::EmbeddingUpload>> upload = store.BeginEmbeddingUpload(spec);
   // An earlier run of this server, or another replica, published this version already.
   if (upload.status().code() == absl::StatusCode::kAlreadyExists) {
     return CheckPublished(store, table, version, model);
@@ -94,8 +93,9 @@ absl::Status ItemIndex::Publish(store::FeatureStore& store, const std::string& t
 }
 
 absl::StatusOr<std::vector<std::vector<std::pair<int64_t, float>>>> ItemIndex::Search(
-    store::FeatureStore& store, const std::string& model_name, int64_t version, const SeqRecModel& model,
-    const std::vector<float>& user_vectors, const std::vector<IndexQuery>& queries) {
+    store::FeatureStore& store, const std::string& model_name, int64_t version,
+    const SeqRecModel& model, const std::vector<float>& user_vectors,
+    const std::vector<IndexQuery>& queries) {
   const std::string table = TableName(model_name);
   std::shared_ptr<Publication> publication;
   {

@@ -37,8 +37,9 @@ class ItemIndex {
   // Publishes the version's table on first use (one upload even under concurrent calls; a
   // failed upload is retried by the next call).
   absl::StatusOr<std::vector<std::vector<std::pair<int64_t, float>>>> Search(
-      store::FeatureStore& store, const std::string& model_name, int64_t version, const SeqRecModel& model,
-      const std::vector<float>& user_vectors, const std::vector<IndexQuery>& queries);
+      store::FeatureStore& store, const std::string& model_name, int64_t version,
+      const SeqRecModel& model, const std::vector<float>& user_vectors,
+      const std::vector<IndexQuery>& queries);
 
  private:
   struct Publication {
@@ -48,8 +49,8 @@ class ItemIndex {
   absl::Status Publish(store::FeatureStore& store, const std::string& table, int64_t version,
                        const SeqRecModel& model);
   // For a version the store already has: FAILED_PRECONDITION unless it holds this model's rows.
-  absl::Status CheckPublished(store::FeatureStore& store, const std::string& table,
-                              int64_t version, const SeqRecModel& model);
+  absl::Status CheckPublished(store::FeatureStore& store, const std::string& table, int64_t version,
+                              const SeqRecModel& model);
 
   const store::IndexSpec spec_;
   std::mutex mu_;

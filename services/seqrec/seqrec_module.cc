@@ -56,8 +56,8 @@ absl::StatusOr<std::unique_ptr<ServiceModule>> MakeSeqRecModule(const ServiceEnv
   SeqRecLimits limits;
   limits.max_k = absl::GetFlag(FLAGS_seqrec_max_k);
   limits.max_candidates = seqrec_max_candidates_FlagValue();
-  RECSYS_RETURN_IF_ERROR(CheckPositiveFlags({{"--seqrec_max_k", limits.max_k},
-                                             {"--seqrec_max_candidates", limits.max_candidates}}));
+  RECSYS_RETURN_IF_ERROR(CheckPositiveFlags(
+      {{"--seqrec_max_k", limits.max_k}, {"--seqrec_max_candidates", limits.max_candidates}}));
   ModelServiceSpec<SeqRecModel> spec;
   spec.name = "seqrec";
   spec.grpc_name = v1::SeqRecService::service_full_name();

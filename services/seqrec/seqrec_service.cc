@@ -132,10 +132,9 @@ absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreReques
   std::vector<const common::v1::UserRef*> users;
   for (int q = 0; q < request.queries_size(); ++q) {
     const v1::ScoreQuery& query = request.queries(q);
-    RECSYS_RETURN_IF_ERROR(CheckRequestCount(FieldPath("queries", q, "candidate_item_ids"),
-                                             query.candidate_item_ids_size(),
-                                             limits_.max_candidates,
-                                             context_.Flag("max_candidates")));
+    RECSYS_RETURN_IF_ERROR(CheckRequestCount(
+        FieldPath("queries", q, "candidate_item_ids"), query.candidate_item_ids_size(),
+        limits_.max_candidates, context_.Flag("max_candidates")));
     users.push_back(&query.user());
   }
   RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
@@ -284,17 +283,13 @@ absl::StatusOr<SeqRecService::Found> SeqRecService::SearchIndex(
 grpc::ServerUnaryReactor* SeqRecService::Recommend(grpc::CallbackServerContext* call,
                                                    const v1::RecommendRequest* request,
                                                    v1::RecommendResponse* response) {
-  return ServeUnary(call, context_.policy, request, response,
-                    [this](const RpcContext& ctx, const v1::RecommendRequest& req,
-                           v1::RecommendResponse* resp) { return DoRecommend(ctx, req, resp); });
+  return ServeUnary(call, context_.policy, request, response, this, &SeqRecService::DoRecommend);
 }
 
 grpc::ServerUnaryReactor* SeqRecService::Score(grpc::CallbackServerContext* call,
                                                const v1::ScoreRequest* request,
                                                v1::ScoreResponse* response) {
-  return ServeUnary(call, context_.policy, request, response,
-                    [this](const RpcContext& ctx, const v1::ScoreRequest& req,
-                           v1::ScoreResponse* resp) { return DoScore(ctx, req, resp); });
+  return ServeUnary(call, context_.policy, request, response, this, &SeqRecService::DoScore);
 }
 
 }  // namespace recsys::seqrec

@@ -2,11 +2,12 @@
 // holding the tiny DARE and TWIN exports of tests/models/testdata and a local feature store.
 #include "services/behavior_search/behavior_search_service.h"
 
-#include <google/protobuf/struct.pb.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testing/bad_requests.h"
 #include "tests/testing/json_file.h"
 #include "tests/testing/loopback_server.h"
 #include "tests/testing/model_service_harness.h"
@@ -147,53 +148,46 @@ TEST_F(BehaviorSearchServiceTest, StoredHistoriesAreReadTruncatedAndTopKCanBeOve
 }
 
 TEST_F(BehaviorSearchServiceTest, BadRequestsGetClearStatuses) {
-  struct Case {
-    std::function<void(v1::ScoreRequest*)> edit;
-    grpc::StatusCode code;
-    std::string message;
-  };
-  auto base = [] {
-    v1::ScoreRequest r;
-    r.mutable_model()->set_name("dare-tiny");
-    v1::ScoreQuery* q = r.add_queries();
-    q->mutable_user()->mutable_history()->add_behaviors()->set_item_id(3);
-    q->add_candidates()->set_item_id(4);
-    return r;
-  };
-  const Case cases[] = {
-      {[](v1::ScoreRequest* r) { r->mutable_model()->set_name("din"); },
-       grpc::StatusCode::NOT_FOUND, "no model 'din'; this server serves: dare-tiny, twin-tiny"},
-      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidates()->set_item_id(999); },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[1].item_id: item 999"},
-      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_candidates(0)->set_category_id(77); },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[0].category_id: 77"},
-      {[](v1::ScoreRequest* r) {
-         r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(0);
-       },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
-      {[](v1::ScoreRequest* r) {
-         r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors();
-       },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
-      {[](v1::ScoreRequest* r) {
-         for (int i = 0; i < 40; ++i) r->mutable_queries(0)->add_candidates()->set_item_id(1);
-       },
-       grpc::StatusCode::INVALID_ARGUMENT, "must be 1..40 (--behavior_search_max_candidates)"},
-      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->set_top_k(9); },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].top_k: 9 must be 0..8"},
-      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_user()->clear_source(); },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user: set user_id or history"},
-      {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
-       "queries: 0 entries"},
-  };
-  for (const Case& c : cases) {
-    v1::ScoreRequest request = base();
-    c.edit(&request);
-    v1::ScoreResponse response;
-    const grpc::Status s = Score(request, &response);
-    EXPECT_EQ(s.error_code(), c.code) << c.message << ": " << s.error_message();
-    EXPECT_THAT(s.error_message(), HasSubstr(c.message));
-  }
+  v1::ScoreRequest valid;
+  valid.mutable_model()->set_name("dare-tiny");
+  v1::ScoreQuery* query = valid.add_queries();
+  query->mutable_user()->mutable_history()->add_behaviors()->set_item_id(3);
+  query->add_candidates()->set_item_id(4);
+  recsys::testing::ExpectBadRequests<v1::ScoreRequest>(
+      valid,
+      {
+          {[](v1::ScoreRequest* r) { r->mutable_model()->set_name("din"); },
+           grpc::StatusCode::NOT_FOUND, "no model 'din'; this server serves: dare-tiny, twin-tiny"},
+          {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidates()->set_item_id(999); },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[1].item_id: item 999"},
+          {[](v1::ScoreRequest* r) {
+             r->mutable_queries(0)->mutable_candidates(0)->set_category_id(77);
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[0].category_id: 77"},
+          {[](v1::ScoreRequest* r) {
+             r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(
+                 0);
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
+          {[](v1::ScoreRequest* r) {
+             r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors();
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
+          {[](v1::ScoreRequest* r) {
+             for (int i = 0; i < 40; ++i) r->mutable_queries(0)->add_candidates()->set_item_id(1);
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "must be 1..40 (--behavior_search_max_candidates)"},
+          {[](v1::ScoreRequest* r) { r->mutable_queries(0)->set_top_k(9); },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].top_k: 9 must be 0..8"},
+          {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_user()->clear_source(); },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user: set user_id or history"},
+          {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
+           "queries: 0 entries"},
+      },
+      [&](const v1::ScoreRequest& request) {
+        v1::ScoreResponse response;
+        return Score(request, &response);
+      });
 }
 
 }  // namespace

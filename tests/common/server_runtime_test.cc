@@ -184,7 +184,9 @@ TEST_F(ServerRuntimeTest, ClientDeadlineIsPassedDownAndDefaultAppliesWithoutOne)
   EchoResponse response;
   ASSERT_TRUE(Echo(request, &response, absl::Seconds(3)).ok());
   EXPECT_GT(response.remaining_deadline_ms(), 0);
-  EXPECT_LE(response.remaining_deadline_ms(), 3000);
+  // gRPC sends the timeout rounded up to a coarser unit, and the server's clock is not the
+  // client's: a few milliseconds over 3 s is the client's deadline, 7 s (the default) is not.
+  EXPECT_LE(response.remaining_deadline_ms(), 3100);
   ASSERT_TRUE(Echo(request, &response).ok());
   EXPECT_GT(response.remaining_deadline_ms(), 3000);
   EXPECT_LE(response.remaining_deadline_ms(), 7000);

@@ -34,6 +34,22 @@ TEST(CheckCount, NamesFieldCountLimitAndFlag) {
                                     "(--max_candidates)")));
 }
 
+TEST(CheckRequestCount, OneToMaxEntriesNamingFieldAndFlag) {
+  EXPECT_THAT(CheckRequestCount("queries", 1, 8, "--seqrec_max_batch_users"), IsOk());
+  EXPECT_THAT(CheckRequestCount("queries", 8, 8, "--seqrec_max_batch_users"), IsOk());
+  EXPECT_THAT(
+      CheckRequestCount("queries", 0, 8, "--seqrec_max_batch_users"),
+      StatusIs(kInvalid, Eq("queries: 0 entries; must be 1..8 (--seqrec_max_batch_users)")));
+  EXPECT_THAT(CheckRequestCount("queries[1].candidates", 9, 8, "--x"),
+              StatusIs(kInvalid, Eq("queries[1].candidates: 9 entries; must be 1..8 (--x)")));
+}
+
+TEST(CheckPositiveFlags, NamesTheFirstFlagBelowOne) {
+  EXPECT_THAT(CheckPositiveFlags({{"--a", 1}, {"--b", 1000}}), IsOk());
+  EXPECT_THAT(CheckPositiveFlags({{"--a", 1}, {"--b", 0}, {"--c", -1}}),
+              StatusIs(kInvalid, Eq("--b: 0 must be >= 1")));
+}
+
 TEST(CheckCount, EmptyAndBelowMinimum) {
   EXPECT_THAT(CheckCount("queries", 0, 1, 10),
               StatusIs(kInvalid, Eq("queries: must not be empty")));

@@ -2,8 +2,8 @@
 // the tiny SASRec and BERT4Rec exports of tests/models/testdata and a local feature store.
 #include "services/seqrec/seqrec_service.h"
 
-#include <google/protobuf/struct.pb.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/testing/bad_requests.h"
 #include "tests/testing/json_file.h"
 #include "tests/testing/loopback_server.h"
 #include "tests/testing/model_service_harness.h"
@@ -272,47 +273,40 @@ TEST_F(SeqRecServiceTest, IndexRetrievalNeedsAStoreAndAKnownMode) {
 }
 
 TEST_F(SeqRecServiceTest, BadRequestsGetClearStatuses) {
-  struct Case {
-    std::function<void(v1::ScoreRequest*)> edit;
-    grpc::StatusCode code;
-    std::string message;
-  };
-  auto base = [] {
-    v1::ScoreRequest r;
-    r.mutable_model()->set_name("sasrec");
-    v1::ScoreQuery* q = r.add_queries();
-    q->mutable_user()->mutable_history()->add_behaviors()->set_item_id(3);
-    q->add_candidate_item_ids(4);
-    return r;
-  };
-  const Case cases[] = {
-      {[](v1::ScoreRequest* r) { r->mutable_model()->set_name("gru4rec"); },
-       grpc::StatusCode::NOT_FOUND, "no model 'gru4rec'; this server serves: bert4rec, sasrec"},
-      {[](v1::ScoreRequest* r) { r->mutable_model()->set_version(7); },
-       grpc::StatusCode::NOT_FOUND, "no loaded version 7"},
-      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidate_item_ids(999); },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidate_item_ids[1]: item 999"},
-      {[](v1::ScoreRequest* r) {
-         r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(0);
-       },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
-      {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors(); },
-       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
-      {[](v1::ScoreRequest* r) {
-         for (int i = 0; i < 50; ++i) r->mutable_queries(0)->add_candidate_item_ids(1);
-       },
-       grpc::StatusCode::INVALID_ARGUMENT, "must be 1..50 (--seqrec_max_candidates)"},
-      {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
-       "queries: 0 entries"},
-  };
-  for (const Case& c : cases) {
-    v1::ScoreRequest request = base();
-    c.edit(&request);
-    v1::ScoreResponse response;
-    const grpc::Status s = Score(request, &response);
-    EXPECT_EQ(s.error_code(), c.code) << c.message << ": " << s.error_message();
-    EXPECT_THAT(s.error_message(), HasSubstr(c.message));
-  }
+  v1::ScoreRequest valid;
+  valid.mutable_model()->set_name("sasrec");
+  v1::ScoreQuery* query = valid.add_queries();
+  query->mutable_user()->mutable_history()->add_behaviors()->set_item_id(3);
+  query->add_candidate_item_ids(4);
+  recsys::testing::ExpectBadRequests<v1::ScoreRequest>(
+      valid,
+      {
+          {[](v1::ScoreRequest* r) { r->mutable_model()->set_name("gru4rec"); },
+           grpc::StatusCode::NOT_FOUND, "no model 'gru4rec'; this server serves: bert4rec, sasrec"},
+          {[](v1::ScoreRequest* r) { r->mutable_model()->set_version(7); },
+           grpc::StatusCode::NOT_FOUND, "no loaded version 7"},
+          {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidate_item_ids(999); },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidate_item_ids[1]: item 999"},
+          {[](v1::ScoreRequest* r) {
+             r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(
+                 0);
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
+          {[](v1::ScoreRequest* r) {
+             r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors();
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
+          {[](v1::ScoreRequest* r) {
+             for (int i = 0; i < 50; ++i) r->mutable_queries(0)->add_candidate_item_ids(1);
+           },
+           grpc::StatusCode::INVALID_ARGUMENT, "must be 1..50 (--seqrec_max_candidates)"},
+          {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
+           "queries: 0 entries"},
+      },
+      [&](const v1::ScoreRequest& request) {
+        v1::ScoreResponse response;
+        return Score(request, &response);
+      });
   v1::RecommendRequest recommend;
   recommend.mutable_model()->set_name("bert4rec");
   v1::RecommendQuery* q = recommend.add_queries();

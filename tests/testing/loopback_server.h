@@ -37,6 +37,7 @@ class LoopbackServer {
 };
 
 // A client context whose deadline is `timeout` from now.
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline(absl::Duration timeout = absl::Seconds(10));
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
+    absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace recsys::testing

@@ -105,7 +105,8 @@ class ModelServiceHarness {
  private:
   static std::string JoinNames(const std::vector<std::pair<std::string, std::string>>& models) {
     std::string names;
-    for (const auto& [name, unused] : models) absl::StrAppend(&names, names.empty() ? "" : ",", name);
+    for (const auto& [name, unused] : models)
+      absl::StrAppend(&names, names.empty() ? "" : ",", name);
     return names;
   }
 

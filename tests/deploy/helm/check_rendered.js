@@ -113,7 +113,7 @@ const CASES = {
       t.ok(flags.includes('--log_level=debug') && flags.includes('--max_concurrent_rpcs=2048'), 'flag overrides in the flagfile');
       t.ok(flags.includes('--readiness_drain_delay=10s') && flags.includes('--drain_timeout=40s'), 'shutdown timings in the flagfile');
       const fsArgs = t.server('feature_store').args;
-      t.ok(fsArgs.includes('--max_events_per_user=1000000'), 'large integer flag is not printed as 1e+06');
+      t.ok(fsArgs.includes('--feature_store_max_events_per_user=1000000'), 'large integer flag is not printed as 1e+06');
       t.ok(fsArgs.includes('--feature_store_sync_writes=false'), 'boolean flag');
       t.ok(t.server('seqrec').args.includes('--seqrec_max_delay=1ms'), 'seqrec extra flag');
       t.eq(t.server('feature_store').startupProbe.failureThreshold, 120, 'per-service probe override');
