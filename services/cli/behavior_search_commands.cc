@@ -29,14 +29,10 @@ int RunCtr(const CommandContext& ctx, const CtrArgs& args) {
   q->set_top_k(args.top_k);
   q->set_return_behaviors(args.explain);
   bs::ScoreResponse response;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status =
-      bs::BehaviorSearchService::NewStub(ctx.channel)->Score(&call, request, &response);
-  if (!status.ok()) return ReportRpcError(ctx, "Score", status);
-  if (ctx.json) {
-    PrintJson(ctx, response);
-    return kExitOk;
+  if (std::optional<int> done =
+          CallUnary(ctx, "Score", *bs::BehaviorSearchService::NewStub(ctx.channel),
+                    &bs::BehaviorSearchService::Stub::Score, request, &response)) {
+    return *done;
   }
   const bs::QueryResult& r = response.results(0);
   *ctx.out << response.model().name() << " version " << response.model().version() << ", "

@@ -5,6 +5,8 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
+#include <optional>
+
 #include "services/cli/commands.h"
 
 namespace recsys::cli {
@@ -16,5 +18,26 @@ int ReportRpcError(const CommandContext& ctx, const char* what, const grpc::Stat
 
 // One line of proto JSON (field names as in the .proto, defaults printed).
 void PrintJson(const CommandContext& ctx, const google::protobuf::Message& message);
+
+// One unary call on `stub` with the command's deadline. A failure is reported and its exit
+// code returned; with --json the response is printed and kExitOk returned; otherwise nullopt:
+// the response is filled and the command prints its text form.
+//   if (std::optional<int> done = CallUnary(ctx, "Score", *stub, &Stub::Score, request, &response))
+//     return *done;
+template <typename Stub, typename Request, typename Response>
+std::optional<int> CallUnary(const CommandContext& ctx, const char* what, Stub& stub,
+                             grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                          Response*),
+                             const Request& request, Response* response) {
+  grpc::ClientContext call;
+  SetDeadline(ctx, &call);
+  const grpc::Status status = (stub.*method)(&call, request, response);
+  if (!status.ok()) return ReportRpcError(ctx, what, status);
+  if (ctx.json) {
+    PrintJson(ctx, *response);
+    return kExitOk;
+  }
+  return std::nullopt;
+}
 
 }  // namespace recsys::cli

@@ -91,14 +91,11 @@ int RunHealth(const CommandContext& ctx, const std::string& service) {
 
 int RunInfo(const CommandContext& ctx) {
   admin::v1::GetServerInfoResponse info;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status = admin::v1::AdminService::NewStub(ctx.channel)
-                                  ->GetServerInfo(&call, admin::v1::GetServerInfoRequest(), &info);
-  if (!status.ok()) return ReportRpcError(ctx, "GetServerInfo", status);
-  if (ctx.json) {
-    PrintJson(ctx, info);
-    return kExitOk;
+  if (std::optional<int> done =
+          CallUnary(ctx, "GetServerInfo", *admin::v1::AdminService::NewStub(ctx.channel),
+                    &admin::v1::AdminService::Stub::GetServerInfo,
+                    admin::v1::GetServerInfoRequest(), &info)) {
+    return *done;
   }
   std::ostream& out = *ctx.out;
   out << "recsys-server " << info.version() << " (" << info.git_revision() << ") at " << ctx.target
@@ -133,14 +130,10 @@ int RunReload(const CommandContext& ctx, const std::string& model) {
   admin::v1::ReloadModelsRequest request;
   request.set_model(model);
   admin::v1::ReloadModelsResponse response;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status =
-      admin::v1::AdminService::NewStub(ctx.channel)->ReloadModels(&call, request, &response);
-  if (!status.ok()) return ReportRpcError(ctx, "ReloadModels", status);
-  if (ctx.json) {
-    PrintJson(ctx, response);
-    return kExitOk;
+  if (std::optional<int> done =
+          CallUnary(ctx, "ReloadModels", *admin::v1::AdminService::NewStub(ctx.channel),
+                    &admin::v1::AdminService::Stub::ReloadModels, request, &response)) {
+    return *done;
   }
   bool failed = false;
   for (const auto& m : response.models()) {

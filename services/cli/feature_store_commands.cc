@@ -97,13 +97,10 @@ int RunHistory(const CommandContext& ctx, const std::vector<std::string>& user_i
   for (const std::string& user : user_ids) request.add_user_ids(user);
   request.set_max_events(static_cast<int32_t>(max_events));
   fs::GetHistoriesResponse response;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status = Stub(ctx)->GetHistories(&call, request, &response);
-  if (!status.ok()) return ReportRpcError(ctx, "GetHistories", status);
-  if (ctx.json) {
-    PrintJson(ctx, response);
-    return kExitOk;
+  if (std::optional<int> done =
+          CallUnary(ctx, "GetHistories", *Stub(ctx), &fs::FeatureStoreService::Stub::GetHistories,
+                    request, &response)) {
+    return *done;
   }
   for (const fs::UserHistory& h : response.histories()) {
     *ctx.out << "user " << h.user_id() << ": " << h.history().behaviors_size() << " of "
@@ -135,13 +132,10 @@ int RunSearch(const CommandContext& ctx, const SearchArgs& args) {
   query->mutable_filter()->mutable_include_category_ids()->Add(args.include_category_ids.begin(),
                                                                args.include_category_ids.end());
   fs::SearchNeighborsResponse response;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status = Stub(ctx)->SearchNeighbors(&call, request, &response);
-  if (!status.ok()) return ReportRpcError(ctx, "SearchNeighbors", status);
-  if (ctx.json) {
-    PrintJson(ctx, response);
-    return kExitOk;
+  if (std::optional<int> done =
+          CallUnary(ctx, "SearchNeighbors", *Stub(ctx),
+                    &fs::FeatureStoreService::Stub::SearchNeighbors, request, &response)) {
+    return *done;
   }
   *ctx.out << "table " << args.table << " version " << response.version() << "\n";
   for (const auto& result : response.results()) {

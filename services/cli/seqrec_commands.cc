@@ -45,14 +45,10 @@ int RunRecommend(const CommandContext& ctx, const SeqRecArgs& args) {
                                                              args.include_category_ids.end());
   }
   sr::RecommendResponse response;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status =
-      sr::SeqRecService::NewStub(ctx.channel)->Recommend(&call, request, &response);
-  if (!status.ok()) return ReportRpcError(ctx, "Recommend", status);
-  if (ctx.json) {
-    PrintJson(ctx, response);
-    return kExitOk;
+  if (std::optional<int> done =
+          CallUnary(ctx, "Recommend", *sr::SeqRecService::NewStub(ctx.channel),
+                    &sr::SeqRecService::Stub::Recommend, request, &response)) {
+    return *done;
   }
   *ctx.out << response.model().name() << " version " << response.model().version() << "\n";
   for (int i = 0; i < response.results_size(); ++i) {
@@ -76,14 +72,9 @@ int RunScore(const CommandContext& ctx, const SeqRecArgs& args) {
     q->mutable_candidate_item_ids()->Add(args.candidates.begin(), args.candidates.end());
   }
   sr::ScoreResponse response;
-  grpc::ClientContext call;
-  SetDeadline(ctx, &call);
-  const grpc::Status status =
-      sr::SeqRecService::NewStub(ctx.channel)->Score(&call, request, &response);
-  if (!status.ok()) return ReportRpcError(ctx, "Score", status);
-  if (ctx.json) {
-    PrintJson(ctx, response);
-    return kExitOk;
+  if (std::optional<int> done = CallUnary(ctx, "Score", *sr::SeqRecService::NewStub(ctx.channel),
+                                          &sr::SeqRecService::Stub::Score, request, &response)) {
+    return *done;
   }
   *ctx.out << response.model().name() << " version " << response.model().version() << "\n";
   for (int i = 0; i < response.results_size(); ++i) {

@@ -19,7 +19,8 @@ namespace {
 using ::recsys::testing::IsOk;
 using ::recsys::testing::ReadGolden;
 using ::testing::HasSubstr;
-using Harness = recsys::testing::ModelServiceHarness<BehaviorSearchService>;
+using Harness =
+    recsys::testing::ModelServiceHarness<BehaviorSearchService, v1::BehaviorSearchService>;
 
 class BehaviorSearchServiceTest : public ::testing::Test {
  protected:
@@ -36,15 +37,13 @@ class BehaviorSearchServiceTest : public ::testing::Test {
       return std::make_unique<BehaviorSearchService>(context, limits);
     });
     ASSERT_TRUE(harness_.ok());
-    stub_ = v1::BehaviorSearchService::NewStub(harness_.NewChannel());
   }
 
   grpc::Status Score(const v1::ScoreRequest& request, v1::ScoreResponse* response) {
-    return stub_->Score(recsys::testing::ContextWithDeadline().get(), request, response);
+    return harness_.Call(&Harness::Stub::Score, request, response);
   }
 
   Harness harness_;
-  std::unique_ptr<v1::BehaviorSearchService::Stub> stub_;
 };
 
 // The golden users with a non-empty history of at most max_history behaviours, through gRPC,
@@ -107,16 +106,9 @@ TEST_F(BehaviorSearchServiceTest, ScoresMatchThePyTorchModuleWithExplanations) {
 }
 
 TEST_F(BehaviorSearchServiceTest, StoredHistoriesAreReadTruncatedAndTopKCanBeOverridden) {
-  std::vector<store::Event> events;
-  for (int i = 0; i < 50; ++i) {  // more than max_history (20)
-    store::Event e;
-    e.user_id = "bob";
-    e.event_id = absl::StrCat("e", i);
-    e.item_id = i % 60 + 1;
-    e.category_id = i % 7;  // 0..6; the models know 0..6
-    e.timestamp_ms = i;
-    events.push_back(e);
-  }
+  // More than max_history (20); categories 0..6, which the models know.
+  std::vector<store::Event> events = recsys::testing::UserEvents(
+      "bob", 50, [](int i) { return i % 60 + 1; }, [](int i) { return i % 7; });
   store::Event unknown = events[0];
   unknown.event_id = "unknown";
   unknown.item_id = 5000;  // not in the catalogue: skipped
@@ -165,29 +157,16 @@ TEST_F(BehaviorSearchServiceTest, BadRequestsGetClearStatuses) {
            },
            grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidates[0].category_id: 77"},
           {[](v1::ScoreRequest* r) {
-             r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(
-                 0);
-           },
-           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
-          {[](v1::ScoreRequest* r) {
-             r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors();
-           },
-           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
-          {[](v1::ScoreRequest* r) {
              for (int i = 0; i < 40; ++i) r->mutable_queries(0)->add_candidates()->set_item_id(1);
            },
            grpc::StatusCode::INVALID_ARGUMENT, "must be 1..40 (--behavior_search_max_candidates)"},
           {[](v1::ScoreRequest* r) { r->mutable_queries(0)->set_top_k(9); },
            grpc::StatusCode::INVALID_ARGUMENT, "queries[0].top_k: 9 must be 0..8"},
-          {[](v1::ScoreRequest* r) { r->mutable_queries(0)->mutable_user()->clear_source(); },
-           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user: set user_id or history"},
           {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
            "queries: 0 entries"},
       },
-      [&](const v1::ScoreRequest& request) {
-        v1::ScoreResponse response;
-        return Score(request, &response);
-      });
+      [this](const v1::ScoreRequest& r) { return harness_.StatusOf(&Harness::Stub::Score, r); },
+      [](v1::ScoreRequest* r) { return r->mutable_queries(0)->mutable_user(); });
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ using ::recsys::testing::IsOk;
 using ::recsys::testing::ReadGolden;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
-using Harness = recsys::testing::ModelServiceHarness<SeqRecService>;
+using Harness = recsys::testing::ModelServiceHarness<SeqRecService, v1::SeqRecService>;
 
 // seqrec over the tiny SASRec and BERT4Rec exports, with or without a feature store.
 void StartSeqRec(Harness& harness, bool with_store) {
@@ -46,14 +46,13 @@ class SeqRecServiceTest : public ::testing::Test {
   void SetUp() override {
     StartSeqRec(harness_, /*with_store=*/true);
     ASSERT_TRUE(harness_.ok());
-    stub_ = v1::SeqRecService::NewStub(harness_.NewChannel());
   }
 
   grpc::Status Score(const v1::ScoreRequest& request, v1::ScoreResponse* response) {
-    return stub_->Score(recsys::testing::ContextWithDeadline().get(), request, response);
+    return harness_.Call(&Harness::Stub::Score, request, response);
   }
   grpc::Status Recommend(const v1::RecommendRequest& request, v1::RecommendResponse* response) {
-    return stub_->Recommend(recsys::testing::ContextWithDeadline().get(), request, response);
+    return harness_.Call(&Harness::Stub::Recommend, request, response);
   }
 
   static void SetHistory(common::v1::UserRef* user, const std::vector<int64_t>& items) {
@@ -61,7 +60,6 @@ class SeqRecServiceTest : public ::testing::Test {
   }
 
   Harness harness_;
-  std::unique_ptr<v1::SeqRecService::Stub> stub_;
 };
 
 TEST_F(SeqRecServiceTest, ScoresMatchThePyTorchModuleForBothModels) {
@@ -105,16 +103,6 @@ TEST_F(SeqRecServiceTest, ScoresMatchThePyTorchModuleForBothModels) {
 }
 
 TEST_F(SeqRecServiceTest, RecommendReadsHistoriesFromTheStoreAndExcludesSeenItems) {
-  std::vector<store::Event> events;
-  for (int i = 0; i < 30; ++i) {  // longer than max_len (10): truncated
-    store::Event e;
-    e.user_id = "alice";
-    e.event_id = absl::StrCat("e", i);
-    e.item_id = i % 12 + 1;
-    e.timestamp_ms = i;
-    events.push_back(e);
-  }
-  ASSERT_THAT(harness_.store()->IngestEvents(events).status(), IsOk());
   v1::RecommendRequest request;
   request.mutable_model()->set_name("sasrec");
   v1::RecommendQuery* alice = request.add_queries();
@@ -124,6 +112,10 @@ TEST_F(SeqRecServiceTest, RecommendReadsHistoriesFromTheStoreAndExcludesSeenItem
   v1::RecommendQuery* nobody = request.add_queries();
   nobody->mutable_user()->set_user_id("nobody");  // cold start: the model's prior
   nobody->set_k(3);
+  // alice's history, longer than max_len (10): truncated.
+  const std::vector<store::Event> events =
+      recsys::testing::UserEvents("alice", 30, [](int i) { return i % 12 + 1; });
+  ASSERT_THAT(harness_.store()->IngestEvents(events).status(), IsOk());
   v1::RecommendResponse response;
   const grpc::Status s = Recommend(request, &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -265,9 +257,8 @@ TEST_F(SeqRecServiceTest, IndexRetrievalNeedsAStoreAndAKnownMode) {
   Harness storeless;
   StartSeqRec(storeless, /*with_store=*/false);
   ASSERT_TRUE(storeless.ok());
-  auto stub = v1::SeqRecService::NewStub(storeless.NewChannel());
   request.set_retrieval(v1::RETRIEVAL_INDEX);
-  s = stub->Recommend(recsys::testing::ContextWithDeadline().get(), request, &response);
+  s = storeless.Call(&Harness::Stub::Recommend, request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("--seqrec_feature_store"));
 }
@@ -288,25 +279,14 @@ TEST_F(SeqRecServiceTest, BadRequestsGetClearStatuses) {
           {[](v1::ScoreRequest* r) { r->mutable_queries(0)->add_candidate_item_ids(999); },
            grpc::StatusCode::INVALID_ARGUMENT, "queries[0].candidate_item_ids[1]: item 999"},
           {[](v1::ScoreRequest* r) {
-             r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors()->set_item_id(
-                 0);
-           },
-           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
-          {[](v1::ScoreRequest* r) {
-             r->mutable_queries(0)->mutable_user()->mutable_history()->clear_behaviors();
-           },
-           grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
-          {[](v1::ScoreRequest* r) {
              for (int i = 0; i < 50; ++i) r->mutable_queries(0)->add_candidate_item_ids(1);
            },
            grpc::StatusCode::INVALID_ARGUMENT, "must be 1..50 (--seqrec_max_candidates)"},
           {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,
            "queries: 0 entries"},
       },
-      [&](const v1::ScoreRequest& request) {
-        v1::ScoreResponse response;
-        return Score(request, &response);
-      });
+      [this](const v1::ScoreRequest& r) { return harness_.StatusOf(&Harness::Stub::Score, r); },
+      [](v1::ScoreRequest* r) { return r->mutable_queries(0)->mutable_user(); });
   v1::RecommendRequest recommend;
   recommend.mutable_model()->set_name("bert4rec");
   v1::RecommendQuery* q = recommend.add_queries();

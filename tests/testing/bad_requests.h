@@ -8,7 +8,10 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "recsys/common/v1/common.pb.h"
 
 namespace recsys::testing {
 
@@ -19,10 +22,32 @@ struct BadRequest {
   std::string message;  // a substring of the error message
 };
 
-// Sends each case's edit of `valid` through `call` (Request -> grpc::Status).
+// What every model service answers alike about a query's user (the shared history resolver,
+// services/common/user_history.h), for a valid request whose queries[0].user is a history of
+// one behaviour: an item outside the catalogue, an empty history, no source at all.
+template <typename Request>
+std::vector<BadRequest<Request>> BadUserCases(
+    std::function<common::v1::UserRef*(Request*)> first_user) {
+  return {
+      {[first_user](Request* r) {
+         first_user(r)->mutable_history()->add_behaviors()->set_item_id(0);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history.behaviors[1].item_id"},
+      {[first_user](Request* r) { first_user(r)->mutable_history()->clear_behaviors(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user.history: empty"},
+      {[first_user](Request* r) { first_user(r)->clear_source(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "queries[0].user: set user_id or history"},
+  };
+}
+
+// Sends each case's edit of `valid` through `call` (Request -> grpc::Status); with
+// `first_user`, the BadUserCases too.
 template <typename Request, typename Call>
-void ExpectBadRequests(const Request& valid, const std::vector<BadRequest<Request>>& cases,
-                       Call call) {
+void ExpectBadRequests(const Request& valid, std::vector<BadRequest<Request>> cases, Call call,
+                       std::function<common::v1::UserRef*(Request*)> first_user = nullptr) {
+  if (first_user) {
+    for (BadRequest<Request>& c : BadUserCases(first_user)) cases.push_back(std::move(c));
+  }
   for (const BadRequest<Request>& c : cases) {
     Request request = valid;
     c.edit(&request);

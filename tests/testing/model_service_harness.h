@@ -1,7 +1,8 @@
 // A model service under test, on the parts the shell (services/common/model_service.h) gives
 // it in a server: fixtures of tests/models/testdata copied into a model repository on disk,
 // a local feature store (RocksDB + FAISS) unless turned off, one started ModelManager per
-// model in the service's ModelHost, and the service's handlers on a LoopbackServer.
+// model in the service's ModelHost, the service's handlers on a LoopbackServer, and a client
+// stub of its API (`Api`, the generated service class, e.g. seqrec::v1::SeqRecService).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -34,10 +35,28 @@ inline void CopyModelFixture(const std::string& fixture, const std::string& repo
            absl::StrCat(repo, "/", name, "/", version), fs::copy_options::recursive);
 }
 
-template <typename Service>
+// `count` events of one user, oldest first: event i has id "e<i>", item item_of(i), category
+// category_of(i) (0 without it) and timestamp i ms.
+inline std::vector<store::Event> UserEvents(const std::string& user, int count,
+                                            const std::function<int64_t(int)>& item_of,
+                                            const std::function<int64_t(int)>& category_of = {}) {
+  std::vector<store::Event> events;
+  for (int i = 0; i < count; ++i) {
+    store::Event& e = events.emplace_back();
+    e.user_id = user;
+    e.event_id = absl::StrCat("e", i);
+    e.item_id = item_of(i);
+    e.category_id = category_of ? category_of(i) : 0;
+    e.timestamp_ms = i;
+  }
+  return events;
+}
+
+template <typename Service, typename Api>
 class ModelServiceHarness {
  public:
   using Model = typename Service::Model;
+  using Stub = typename Api::Stub;
 
   struct Options {
     std::string service;  // name and flag prefix, e.g. "seqrec"
@@ -82,6 +101,7 @@ class ModelServiceHarness {
     service_ = make(context);
     service_->host().Open(*std::move(models), store_.get());
     server_ = std::make_unique<LoopbackServer>(std::vector<grpc::Service*>{service_.get()});
+    stub_ = Api::NewStub(server_->NewChannel());
   }
 
   bool ok() const { return server_ != nullptr && server_->ok(); }
@@ -102,6 +122,21 @@ class ModelServiceHarness {
   store::FeatureStore* store() const { return store_.get(); }
   std::shared_ptr<grpc::Channel> NewChannel() const { return server_->NewChannel(); }
 
+  // A unary call through the stub with a 10 s deadline: Call(&Stub::Score, request, &response).
+  template <typename Request, typename Response>
+  grpc::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                    const Request& request, Response* response) {
+    return ((*stub_).*method)(ContextWithDeadline().get(), request, response);
+  }
+  // Its status only.
+  template <typename Request, typename Response>
+  grpc::Status StatusOf(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                     Response*),
+                        const Request& request) {
+    Response response;
+    return Call(method, request, &response);
+  }
+
  private:
   static std::string JoinNames(const std::vector<std::pair<std::string, std::string>>& models) {
     std::string names;
@@ -115,6 +150,7 @@ class ModelServiceHarness {
   std::unique_ptr<store::FeatureStore> store_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<LoopbackServer> server_;
+  std::unique_ptr<Stub> stub_;
 };
 
 }  // namespace recsys::testing
