@@ -99,30 +99,30 @@ absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
     users.push_back(&query.user());
   }
   const int64_t max_history = std::min(limits_.max_history, model.config().max_len);
-  RECSYS_ASSIGN_OR_RETURN(p.histories, host_.ReadHistories(users, spec, p.served, max_history));
-  RECSYS_RETURN_IF_ERROR(TakeHistories(p));
+  // A given behaviour's category must be one the model knows; a stored one is read as 0.
+  auto check_category = [categories](const common::v1::Behavior& b) {
+    if (b.category_id() >= 0 && b.category_id() <= categories) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat("category_id: ", b.category_id(), " is outside 0..", categories));
+  };
+  RECSYS_ASSIGN_OR_RETURN(p.histories, host_.ReadHistories(users, spec, p.served, max_history,
+                                                           "queries", check_category));
+  TakeHistories(p);
   return p;
 }
 
-absl::Status BehaviorSearchService::TakeHistories(Prepared& p) {
+void BehaviorSearchService::TakeHistories(Prepared& p) {
   const int64_t categories = p.served.model->config().num_categories;
   for (size_t q = 0; q < p.histories.size(); ++q) {
     ResolvedHistory& history = p.histories[q];
     ScoreWork& work = p.work.queries[q];
     work.history_rows = std::move(history.rows);
     work.history_categories.reserve(history.behaviors.size());
-    for (size_t i = 0; i < history.behaviors.size(); ++i) {
-      const int64_t category = history.behaviors[i].category_id;
-      const bool known = category >= 0 && category <= categories;
-      if (!known && !history.stored) {  // a stored one is read as 0, unknown
-        return absl::InvalidArgumentError(
-            absl::StrCat("queries[", q, "].user.history.behaviors[", history.first + i,
-                         "].category_id: ", category, " is outside 0..", categories));
-      }
-      work.history_categories.push_back(known ? category : 0);
+    for (const store::Behavior& b : history.behaviors) {  // given ones are checked already
+      const bool known = b.category_id >= 0 && b.category_id <= categories;
+      work.history_categories.push_back(known ? b.category_id : 0);
     }
   }
-  return absl::OkStatus();
 }
 
 absl::Status BehaviorSearchService::DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,

@@ -75,8 +75,9 @@ class BehaviorSearchService final : public v1::BehaviorSearchService::CallbackSe
     std::vector<ResolvedHistory> histories;
   };
   absl::StatusOr<Prepared> Prepare(const v1::ScoreRequest& request);
-  // Each query's history rows and categories into p.work (the categories checked).
-  absl::Status TakeHistories(Prepared& p);
+  // Each query's history rows and categories into p.work (a stored category the model does
+  // not know is read as 0, unknown).
+  void TakeHistories(Prepared& p);
   absl::Status DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
                        v1::ScoreResponse* response);
 

@@ -4,6 +4,7 @@
 // run only after that (the runtime answers UNAVAILABLE until then). Tests fill one directly.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -90,12 +91,14 @@ class ModelHost {
   }
 
   // The users' histories as the served version reads them (user_history.h): at most
-  // max_history behaviours each, mapped through Model::catalog(); errors name
-  // "<field>[q].user..." and "<spec.name> version <v>".
+  // max_history behaviours each, mapped through Model::catalog(), given ones also checked by
+  // check_given; errors name "<field>[q].user..." and "<spec.name> version <v>".
   absl::StatusOr<std::vector<ResolvedHistory>> ReadHistories(
       absl::Span<const common::v1::UserRef* const> users, const common::v1::ModelSpec& spec,
-      const Served& served, int64_t max_history, const std::string& field = "queries") const {
+      const Served& served, int64_t max_history, const std::string& field = "queries",
+      std::function<absl::Status(const common::v1::Behavior&)> check_given = nullptr) const {
     HistorySource source;
+    source.check_given = std::move(check_given);
     source.field = field;
     source.served = absl::StrCat(spec.name(), " version ", served.version);
     source.catalog = &served.model->catalog();

@@ -18,17 +18,23 @@ absl::Status ResolveGiven(const common::v1::History& history, const std::string&
         absl::StrCat(at, ".user.history: empty (send user_id for a user without events)"));
   }
   const int64_t size = behaviors.size();
-  out.first = std::max<int64_t>(0, size - source.max_history);
-  out.truncated = out.first > 0;
-  out.rows.reserve(size - out.first);
-  out.behaviors.reserve(size - out.first);
-  for (int64_t j = out.first; j < size; ++j) {
+  const int64_t first = std::max<int64_t>(0, size - source.max_history);
+  out.truncated = first > 0;
+  out.rows.reserve(size - first);
+  out.behaviors.reserve(size - first);
+  for (int64_t j = first; j < size; ++j) {
     const common::v1::Behavior& b = behaviors[j];
     const std::optional<int64_t> row = source.catalog->Row(b.item_id());
     if (!row.has_value()) {
       return absl::InvalidArgumentError(
           absl::StrCat(at, ".user.history.behaviors[", j, "].item_id: item ", b.item_id(),
                        " is not in the catalogue of ", source.served));
+    }
+    if (source.check_given) {
+      if (absl::Status s = source.check_given(b); !s.ok()) {
+        return absl::Status(s.code(),
+                            absl::StrCat(at, ".user.history.behaviors[", j, "].", s.message()));
+      }
     }
     out.rows.push_back(*row);
     out.behaviors.push_back(feature_store::FromProto(b));

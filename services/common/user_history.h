@@ -5,7 +5,8 @@
 // - Only the most recent max_history behaviours are used; `truncated` says older ones exist.
 // - In a given history an item the catalogue lacks is INVALID_ARGUMENT naming its path
 //   ("queries[2].user.history.behaviors[7].item_id: item 9 is not in the catalogue of m
-//   version 3"); in a stored history it is skipped (the store may know newer items).
+//   version 3"); in a stored history it is skipped (the store may know newer items). Every
+//   given behaviour is checked (HistorySource::check_given too) before the store is read.
 // - A given history must not be empty; a user id without events is an empty history (the
 //   model's cold start). A user with neither is INVALID_ARGUMENT.
 // - User ids without a feature store are FAILED_PRECONDITION naming the service's flag.
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,13 +37,15 @@ struct HistorySource {
   // The feature store (may be null) and the flag that sets it, for the error without one.
   store::FeatureStore* store = nullptr;
   std::string store_flag;
+  // Optional: what else a given behaviour must satisfy (behavior_search: its category is in
+  // the model's range), checked with its item, before any store read. An error's message
+  // names the field ("category_id: 77 is outside 0..6"); the resolver prefixes the path.
+  std::function<absl::Status(const common::v1::Behavior& behavior)> check_given;
 };
 
 struct ResolvedHistory {
   std::vector<int64_t> rows;               // model rows, oldest first
   std::vector<store::Behavior> behaviors;  // the behaviour behind each row
-  // Given histories: index in the request's behaviors of behaviors[0] (for error paths).
-  int64_t first = 0;
   bool stored = false;     // read from the feature store
   bool truncated = false;  // older behaviours exist and were left out
 };

@@ -1,6 +1,6 @@
 // Request-validation helpers. Each returns OK or INVALID_ARGUMENT whose message names the
 // field path and the limit, e.g.
-//   "queries[3].candidate_item_ids: 1204 entries, limit is 1000 (--max_candidates)".
+//   "queries[3].candidate_item_ids: 1204 entries, limit is 1000 (--seqrec_max_candidates)".
 // Validate at the RPC boundary, then pass plain structs down: request input must never reach
 // an assert or abort.
 #pragma once
@@ -21,7 +21,7 @@ namespace recsys {
 std::string FieldPath(absl::string_view parent, size_t index, absl::string_view child = {});
 
 // A repeated field's size is within [min, max]. limit_flag names the server flag that sets
-// max ("--max_candidates"); pass "" for a fixed API limit.
+// max ("--seqrec_max_candidates"); pass "" for a fixed API limit.
 absl::Status CheckCount(absl::string_view field, size_t count, size_t min, size_t max,
                         absl::string_view limit_flag = {});
 

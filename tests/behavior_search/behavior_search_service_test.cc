@@ -160,6 +160,14 @@ TEST_F(BehaviorSearchServiceTest, BadRequestsGetClearStatuses) {
              for (int i = 0; i < 40; ++i) r->mutable_queries(0)->add_candidates()->set_item_id(1);
            },
            grpc::StatusCode::INVALID_ARGUMENT, "must be 1..40 (--behavior_search_max_candidates)"},
+          {[](v1::ScoreRequest* r) {
+             common::v1::Behavior* b =
+                 r->mutable_queries(0)->mutable_user()->mutable_history()->add_behaviors();
+             b->set_item_id(5);
+             b->set_category_id(77);
+           },
+           grpc::StatusCode::INVALID_ARGUMENT,
+           "queries[0].user.history.behaviors[1].category_id: 77 is outside 0..6"},
           {[](v1::ScoreRequest* r) { r->mutable_queries(0)->set_top_k(9); },
            grpc::StatusCode::INVALID_ARGUMENT, "queries[0].top_k: 9 must be 0..8"},
           {[](v1::ScoreRequest* r) { r->clear_queries(); }, grpc::StatusCode::INVALID_ARGUMENT,

@@ -1,5 +1,6 @@
 // The deprecated spelling of a renamed flag: real Abseil flags defined by the macro and parsed
-// from a command line, as recsys-server parses them.
+// from a command line, as recsys-server parses them. Each test has its own pair of flags (a
+// flag once given stays given for the process).
 #include "services/common/deprecated_flag.h"
 
 #include <gtest/gtest.h>
@@ -8,10 +9,13 @@
 #include <vector>
 
 #include "absl/flags/parse.h"
-#include "absl/flags/reflection.h"
 
-RECSYS_FLAG_WITH_ALIAS(int64_t, test_service_max_k, test_max_k, 1000, "test: neighbours.")
-RECSYS_FLAG_WITH_ALIAS(std::string, test_service_root, test_root, "", "test: a directory.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, a_service_max_k, a_max_k, 1000, "test: the new spelling alone.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, b_service_max_k, b_max_k, 1000, "test: the old spelling alone.")
+RECSYS_FLAG_WITH_ALIAS(std::string, b_service_root, b_root, "", "test: the old spelling alone.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, c_service_max_k, c_max_k, 1000, "test: both spellings.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, d_service_max_k, d_max_k, 1000, "test: both, new at default.")
+RECSYS_FLAG_WITH_ALIAS(int64_t, e_service_max_k, e_max_k, 1000, "test: neither.")
 
 namespace recsys {
 namespace {
@@ -23,30 +27,30 @@ void Parse(std::vector<std::string> args) {
   absl::ParseCommandLine(static_cast<int>(argv.size()), argv.data());
 }
 
-class DeprecatedFlagTest : public ::testing::Test {
-  absl::FlagSaver saver_;  // every test starts from the defaults
-};
-
-TEST_F(DeprecatedFlagTest, TheNewSpellingAloneIsUsed) {
-  Parse({"--test_service_max_k=7", "--test_service_root=/d"});
-  EXPECT_EQ(test_service_max_k_FlagValue(), 7);
-  EXPECT_EQ(test_service_root_FlagValue(), "/d");
+TEST(DeprecatedFlagTest, TheNewSpellingAloneIsUsed) {
+  Parse({"--a_service_max_k=7"});
+  EXPECT_EQ(a_service_max_k_FlagValue(), 7);
 }
 
-TEST_F(DeprecatedFlagTest, TheOldSpellingStillWorks) {
-  Parse({"--test_max_k=9", "--test_root=/old"});
-  EXPECT_EQ(test_service_max_k_FlagValue(), 9);
-  EXPECT_EQ(test_service_root_FlagValue(), "/old");
+TEST(DeprecatedFlagTest, TheOldSpellingStillWorks) {
+  Parse({"--b_max_k=9", "--b_root=/old"});
+  EXPECT_EQ(b_service_max_k_FlagValue(), 9);
+  EXPECT_EQ(b_service_root_FlagValue(), "/old");
 }
 
-TEST_F(DeprecatedFlagTest, TheNewSpellingWinsOverTheOld) {
-  Parse({"--test_max_k=9", "--test_service_max_k=7"});
-  EXPECT_EQ(test_service_max_k_FlagValue(), 7);
+TEST(DeprecatedFlagTest, TheNewSpellingWinsOverTheOld) {
+  Parse({"--c_max_k=9", "--c_service_max_k=7"});
+  EXPECT_EQ(c_service_max_k_FlagValue(), 7);
 }
 
-TEST_F(DeprecatedFlagTest, NeitherGivesTheDefault) {
-  EXPECT_EQ(test_service_max_k_FlagValue(), 1000);
-  EXPECT_EQ(test_service_root_FlagValue(), "");
+TEST(DeprecatedFlagTest, TheNewSpellingWinsEvenAtItsDefault) {
+  Parse({"--d_service_max_k=1000", "--d_max_k=9"});
+  EXPECT_EQ(d_service_max_k_FlagValue(), 1000);
+}
+
+TEST(DeprecatedFlagTest, NeitherGivesTheDefault) {
+  Parse({});
+  EXPECT_EQ(e_service_max_k_FlagValue(), 1000);
 }
 
 }  // namespace

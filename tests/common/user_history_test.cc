@@ -82,9 +82,8 @@ TEST_F(UserHistoryTest, GivenAndStoredHistoriesInOneCall) {
   absl::StatusOr<std::vector<ResolvedHistory>> h = ResolveHistories(users, source_);
   ASSERT_THAT(h.status(), IsOk());
   ASSERT_EQ(h->size(), 3u);
-  // Given: the 3 most recent, as rows; the request index of the first one used.
+  // Given: the 3 most recent, as rows.
   EXPECT_THAT((*h)[0].rows, ElementsAre(1, 2, 3));
-  EXPECT_EQ((*h)[0].first, 1);
   EXPECT_TRUE((*h)[0].truncated);
   EXPECT_FALSE((*h)[0].stored);
   EXPECT_EQ((*h)[0].behaviors[2].category_id, 3);
@@ -112,6 +111,19 @@ TEST_F(UserHistoryTest, BadUsersAreNamedByTheirPath) {
   EXPECT_THAT(ResolveHistories({&ok, &neither}, source_).status(),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("requests[1].user: set user_id or history")));
+}
+
+TEST_F(UserHistoryTest, GivenBehavioursAreCheckedBeforeTheStoreIsRead) {
+  source_.store = nullptr;  // a store read would fail with FAILED_PRECONDITION
+  source_.check_given = [](const common::v1::Behavior& b) {
+    return b.category_id() <= 3 ? absl::OkStatus()
+                                : absl::InvalidArgumentError(absl::StrCat(
+                                      "category_id: ", b.category_id(), " is outside 0..3"));
+  };
+  const common::v1::UserRef alice = Id("alice"), given = Given({10, 40});  // categories 1, 4
+  EXPECT_THAT(ResolveHistories({&alice, &given}, source_).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "queries[1].user.history.behaviors[1].category_id: 4 is outside 0..3"));
 }
 
 TEST_F(UserHistoryTest, UserIdsWithoutAStoreNameTheFlag) {

@@ -26,6 +26,8 @@ class CheckLayersTest(unittest.TestCase):
             "models/sasrec/sasrec.cc": '#include "models/common/layers.h"\n'
                                        '#include "recsys/kernels/attention.h"\n',
             "models/sasrec/CMakeLists.txt": "DEPS recsys::model_files recsys::base\n",
+            "models/common/CMakeLists.txt": "recsys_cc_library(\n  NAME model_files\n",
+            "base/CMakeLists.txt": "recsys_cc_library(NAME base)\n",
             "services/seqrec/x.cc": '#include "services/common/batcher.h"\n#include <grpcpp/server.h>\n',
         }), [])
 
@@ -39,13 +41,21 @@ class CheckLayersTest(unittest.TestCase):
             "base/x.h": '#include "kernels/src/check.h"\n',
             "models/common/CMakeLists.txt": "  DEPS recsys::kernels recsys::status\n",
             "store/CMakeLists.txt": "  DEPS gRPC::grpc++  # comment\n",
+            "kernels/CMakeLists.txt": "  PRIVATE_DEPS recsys::model_files\n",
+            "models/x/y.cc": '#include "../../services/common/batcher.h"\n',
+            "kernels/cpu/z.hpp": '#include_next "models/common/layers.h"\n',
+            "services/common/CMakeLists.txt": "recsys_cc_library(\n  NAME status\n",
+            "models/CMakeLists.txt": "recsys_cc_library(NAME model_files)\n",
         })
         text = "\n".join(problems)
         for where in ("models/sasrec/sasrec.cc:1", "models/dare/dare.h:1", "kernels/cpu/topk.cc:1",
                       "kernels/cpu/x.cc:1", "store/local_store.cc:1", "base/x.h:1",
-                      "models/common/CMakeLists.txt:1", "store/CMakeLists.txt:1"):
+                      "models/common/CMakeLists.txt:1", "store/CMakeLists.txt:1",
+                      "kernels/CMakeLists.txt:1", "models/x/y.cc:1", "kernels/cpu/z.hpp:1"):
             self.assertIn(where, text)
-        self.assertEqual(len(problems), 8, text)
+        self.assertEqual(len(problems), 11, text)
+        self.assertIn("links recsys::status (services)", text)
+        self.assertIn("links recsys::model_files (models); kernels/ may use only base, kernels", text)
         self.assertIn("models/ may include only base, kernels, models", text)
 
     def test_a_commented_out_target_is_not_a_link(self):

@@ -94,7 +94,8 @@ class ModelServiceHarness {
     ModelServiceContext context;
     context.name = options.service;
     context.policy.executor = &executor_;
-    context.policy.service_name = options.service.c_str();
+    service_name_ = options.service;
+    context.policy.service_name = service_name_.c_str();
     context.batcher.name = options.service;
     context.batcher.max_delay = absl::Milliseconds(1);
     context.max_batch_users = options.max_batch_users;
@@ -146,6 +147,7 @@ class ModelServiceHarness {
   }
 
   TempDir repo_, data_;
+  std::string service_name_;  // the call policy points at it
   Executor executor_{4};
   std::unique_ptr<store::FeatureStore> store_;
   std::unique_ptr<Service> service_;
