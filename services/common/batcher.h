@@ -1,7 +1,13 @@
 // A dynamic batcher for model services: callers submit one request each and block; worker
-// threads gather what is queued into batches of up to max_batch, waiting at most max_delay
-// after the oldest request arrived, and run the model once per batch.
+// threads gather what is queued into batches of up to max_batch and run the model once per
+// batch.
 //
+// - A worker that finds requests while no batch is being computed takes them at once: a quiet
+//   service never waits for company. What arrives while a batch is computed queues, and the
+//   next free worker takes it all (up to max_batch) as one batch, so batches fill under load.
+// - Only a worker that frees up while other batches are still computed lets its batch form:
+//   it waits until max_batch are queued, the oldest has waited max_delay, or no batch is
+//   computed any more (with one worker, the default, this never happens).
 // - The queue is bounded (max_queue): a submit beyond it gets RESOURCE_EXHAUSTED at once.
 // - A request whose deadline passes while queued is dropped before compute (its caller gets
 //   DEADLINE_EXCEEDED); a caller stops waiting at its deadline either way.
@@ -48,7 +54,8 @@ struct BatcherOptions {
   std::string name = "batcher";  // metric label and error messages
   // Largest batch handed to the model. Default: 64.
   int64_t max_batch = 64;
-  // Longest a request waits for others to join its batch. Default: 2 ms.
+  // Longest a forming batch waits for more requests while other batches are computed (never
+  // when the batcher is idle). Default: 2 ms.
   absl::Duration max_delay = absl::Milliseconds(2);
   // Requests queued at once (not counting batches being computed). Default: 1024.
   int64_t max_queue = 1024;
@@ -156,17 +163,20 @@ class DynamicBatcher {
     p.done.Notify();
   }
 
-  // Takes the next batch: waits for a first request, then until max_batch are queued or the
-  // oldest has waited max_delay. Empty when stopping.
+  // Takes the next batch: waits for a first request; then, only while other batches are
+  // computed, until max_batch are queued or the oldest has waited max_delay. Empty when
+  // stopping. The caller computes it and then calls BatchDone().
   std::vector<std::shared_ptr<Pending>> NextBatch() {
     std::unique_lock<std::mutex> lock(mu_);
     ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (stopping_) return {};
     const absl::Time flush = queue_.front()->enqueued + options_.max_delay;
-    while (!stopping_ && static_cast<int64_t>(queue_.size()) < options_.max_batch &&
-           absl::Now() < flush) {
+    while (!stopping_ && computing_ > 0 &&
+           static_cast<int64_t>(queue_.size()) < options_.max_batch && absl::Now() < flush) {
       ready_.wait_for(lock, absl::ToChronoNanoseconds(flush - absl::Now()));
     }
+    if (queue_.empty()) return {};  // another worker took them
+    ++computing_;
     std::vector<std::shared_ptr<Pending>> batch;
     while (!queue_.empty() && static_cast<int64_t>(batch.size()) < options_.max_batch) {
       batch.push_back(std::move(queue_.front()));
@@ -177,6 +187,14 @@ class DynamicBatcher {
     return batch;
   }
 
+  void BatchDone() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --computing_;
+    }
+    ready_.notify_all();  // a worker letting a batch form stops waiting when none computes
+  }
+
   void Work() {
     for (;;) {
       std::vector<std::shared_ptr<Pending>> taken = NextBatch();
@@ -185,30 +203,36 @@ class DynamicBatcher {
         if (stopping_) return;
         continue;
       }
-      const absl::Time start = absl::Now();
-      std::vector<std::shared_ptr<Pending>> live;
-      std::vector<const Request*> requests;
-      for (auto& p : taken) {
-        metrics_.ObserveQueue(absl::ToDoubleSeconds(start - p->enqueued));
-        if (p->deadline <= start) {  // nobody waits for it any more: skip the compute
-          metrics_.RejectExpired();
-          Finish(*p, absl::DeadlineExceededError(
-                         absl::StrCat("deadline passed waiting in ", options_.name)));
-          continue;
-        }
-        requests.push_back(&p->request);
-        live.push_back(std::move(p));
+      Compute(taken);
+      BatchDone();
+    }
+  }
+
+  // Runs the model on the live requests of a batch and finishes every one.
+  void Compute(std::vector<std::shared_ptr<Pending>>& taken) {
+    const absl::Time start = absl::Now();
+    std::vector<std::shared_ptr<Pending>> live;
+    std::vector<const Request*> requests;
+    for (auto& p : taken) {
+      metrics_.ObserveQueue(absl::ToDoubleSeconds(start - p->enqueued));
+      if (p->deadline <= start) {  // nobody waits for it any more: skip the compute
+        metrics_.RejectExpired();
+        Finish(*p, absl::DeadlineExceededError(
+                       absl::StrCat("deadline passed waiting in ", options_.name)));
+        continue;
       }
-      if (live.empty()) continue;
-      std::vector<absl::StatusOr<Response>> results = compute_(requests);
-      metrics_.ObserveBatch(live.size(), absl::ToDoubleSeconds(absl::Now() - start));
-      for (size_t i = 0; i < live.size(); ++i) {
-        Finish(*live[i], i < results.size()
-                             ? std::move(results[i])
-                             : absl::InternalError(absl::StrCat(
-                                   options_.name, ": the model returned ", results.size(),
-                                   " results for a batch of ", live.size())));
-      }
+      requests.push_back(&p->request);
+      live.push_back(std::move(p));
+    }
+    if (live.empty()) return;
+    std::vector<absl::StatusOr<Response>> results = compute_(requests);
+    metrics_.ObserveBatch(live.size(), absl::ToDoubleSeconds(absl::Now() - start));
+    for (size_t i = 0; i < live.size(); ++i) {
+      Finish(*live[i], i < results.size()
+                           ? std::move(results[i])
+                           : absl::InternalError(absl::StrCat(
+                                 options_.name, ": the model returned ", results.size(),
+                                 " results for a batch of ", live.size())));
     }
   }
 
@@ -218,6 +242,7 @@ class DynamicBatcher {
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::deque<std::shared_ptr<Pending>> queue_;
+  int computing_ = 0;  // batches taken and not done yet
   bool stopping_ = false;
   std::vector<std::thread> workers_;
 };

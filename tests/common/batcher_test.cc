@@ -46,29 +46,77 @@ struct Doubler {
   }
 };
 
-TEST(BatcherTest, ConcurrentCallersShareBatchesAndGetTheirOwnResults) {
-  Doubler model;
+// A model that blocks its first batch until released, so what arrives meanwhile queues.
+struct GatedDoubler : Doubler {
+  absl::Notification first_started, release;
+  std::vector<absl::StatusOr<int>> operator()(absl::Span<const int* const> batch) {
+    if (!first_started.HasBeenNotified()) {
+      first_started.Notify();
+      release.WaitForNotification();
+    }
+    return Doubler::operator()(batch);
+  }
+};
+
+TEST(BatcherTest, WhatQueuesWhileTheWorkerIsBusyIsBatchedAndEachGetsItsOwnResult) {
+  GatedDoubler model;
   BatcherOptions options;
   options.max_batch = 4;
-  options.max_delay = absl::Milliseconds(200);
+  options.max_delay = absl::Hours(1);  // never waited for: one worker, nothing else computes
   DynamicBatcher<int, int> batcher(options, std::ref(model));
-  std::vector<std::thread> callers;
   std::vector<absl::StatusOr<int>> results(8, absl::UnknownError(""));
-  for (int i = 0; i < 8; ++i) {
-    callers.emplace_back([&, i] { results[i] = batcher.Submit(i, In(absl::Seconds(10))); });
+  std::vector<std::thread> callers;
+  callers.emplace_back([&] { results[0] = batcher.Submit(0, In(absl::Seconds(30))); });
+  model.first_started.WaitForNotification();  // request 0 is being computed, alone
+  for (int i = 1; i < 8; ++i) {
+    callers.emplace_back([&, i] { results[i] = batcher.Submit(i, In(absl::Seconds(30))); });
   }
+  WaitQueued(batcher, 7);
+  model.release.Notify();
   for (auto& t : callers) t.join();
   for (int i = 0; i < 8; ++i) {
     ASSERT_THAT(results[i].status(), IsOk());
     EXPECT_EQ(*results[i], 2 * i);
   }
-  size_t total = 0;
-  for (size_t s : model.sizes) {
-    EXPECT_LE(s, 4u);
-    total += s;
+  // The first alone, then the seven queued ones in full batches: 4 and 3.
+  EXPECT_THAT(model.sizes, ::testing::ElementsAre(1u, 4u, 3u));
+}
+
+TEST(BatcherTest, AnIdleBatcherDispatchesAtOnce) {
+  Doubler model;
+  BatcherOptions options;
+  options.max_batch = 64;
+  options.max_delay = absl::Hours(1);  // waiting for company would miss the deadline below
+  DynamicBatcher<int, int> batcher(options, std::ref(model));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(batcher.Submit(i, In(absl::Seconds(30))).status(), IsOk());
   }
-  EXPECT_EQ(total, 8u);
-  EXPECT_LT(model.sizes.size(), 8u) << "no request shared a batch";
+  EXPECT_THAT(model.sizes, ::testing::ElementsAre(1u, 1u, 1u));
+}
+
+TEST(BatcherTest, AFreeWorkerLetsABatchFormWhileAnotherComputes) {
+  GatedDoubler model;
+  BatcherOptions options;
+  options.max_batch = 3;
+  options.max_delay = absl::Hours(1);
+  options.workers = 2;
+  DynamicBatcher<int, int> batcher(options, std::ref(model));
+  std::vector<std::thread> callers;
+  callers.emplace_back([&] { (void)batcher.Submit(0, In(absl::Seconds(30))); });
+  model.first_started.WaitForNotification();  // one worker busy, the other free
+  std::vector<absl::StatusOr<int>> results(3, absl::UnknownError(""));
+  for (int i = 0; i < 3; ++i) {
+    callers.emplace_back([&, i] { results[i] = batcher.Submit(10 + i, In(absl::Seconds(30))); });
+  }
+  // The free worker waits for a full batch (max_batch 3) while the other computes.
+  for (int i = 0; i < 3; ++i) {
+    callers[1 + i].join();
+    ASSERT_THAT(results[i].status(), IsOk());
+    EXPECT_EQ(*results[i], 2 * (10 + i));
+  }
+  model.release.Notify();
+  callers[0].join();
+  EXPECT_THAT(model.sizes, ::testing::ElementsAre(3u, 1u));
 }
 
 TEST(BatcherTest, PerRequestErrorsStayWithTheirRequest) {
