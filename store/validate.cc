@@ -3,7 +3,9 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace recsys::store {
 namespace {
@@ -121,9 +123,18 @@ absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
                    absl::StrCat("must hold 1..", max_users,
                                 " ids (--feature_store_max_batch_users); got ", user_ids.size()));
   }
+  // A repeated id would be read, and answered, once per repetition: one small request could
+  // make the server build a reply of many copies of one long history.
+  absl::flat_hash_map<absl::string_view, size_t> first;
+  first.reserve(user_ids.size());
   for (size_t i = 0; i < user_ids.size(); ++i) {
     if (absl::Status s = CheckId(absl::StrCat("user_ids[", i, "]"), user_ids[i]); !s.ok()) {
       return s;
+    }
+    const auto [at, inserted] = first.emplace(user_ids[i], i);
+    if (!inserted) {
+      return Invalid(absl::StrCat("user_ids[", i, "]"),
+                     absl::StrCat("repeats user_ids[", at->second, "]; ask for each user once"));
     }
   }
   if (query.max_events < 1 || query.max_events > max_history_length) {

@@ -77,9 +77,14 @@ class ModelHost {
     return out;
   }
 
-  // The version spec asks for: NOT_FOUND naming the served models for an unknown name, the
-  // manager's NOT_FOUND / UNAVAILABLE for a version it does not hold.
+  // The version spec asks for: INVALID_ARGUMENT without a name, NOT_FOUND naming the served
+  // models for an unknown one, the manager's NOT_FOUND / UNAVAILABLE for a version it does
+  // not hold.
   absl::StatusOr<Served> Resolve(const common::v1::ModelSpec& spec) const {
+    if (spec.name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model.name is required; this server serves: ", absl::StrJoin(names(), ", ")));
+    }
     auto it = models_.find(spec.name());
     if (it == models_.end()) {
       return absl::NotFoundError(

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "services/feature_store/convert.h"
@@ -47,18 +49,21 @@ absl::Status ResolveGiven(const common::v1::History& history, const std::string&
 absl::StatusOr<std::vector<ResolvedHistory>> ResolveHistories(
     absl::Span<const common::v1::UserRef* const> users, const HistorySource& source) {
   std::vector<ResolvedHistory> out(users.size());
-  std::vector<std::string> user_ids;
-  std::vector<size_t> by_id;
+  std::vector<std::string> user_ids;  // each once: the store refuses repeats
+  absl::flat_hash_map<std::string, size_t> index_of;
+  std::vector<std::pair<size_t, size_t>> stored;  // (query, its user's index in user_ids)
   for (size_t q = 0; q < users.size(); ++q) {
     const common::v1::UserRef& user = *users[q];
-    const std::string at = absl::StrCat(source.field, "[", q, "]");
     if (user.has_history()) {
-      RECSYS_RETURN_IF_ERROR(ResolveGiven(user.history(), at, source, out[q]));
+      RECSYS_RETURN_IF_ERROR(
+          ResolveGiven(user.history(), absl::StrCat(source.field, "[", q, "]"), source, out[q]));
     } else if (!user.user_id().empty()) {
-      user_ids.push_back(user.user_id());
-      by_id.push_back(q);
+      const auto [it, inserted] = index_of.emplace(user.user_id(), user_ids.size());
+      if (inserted) user_ids.push_back(user.user_id());
+      stored.emplace_back(q, it->second);
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".user: set user_id or history"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source.field, "[", q, "].user: set user_id or history"));
     }
   }
   if (user_ids.empty()) return out;
@@ -70,8 +75,8 @@ absl::StatusOr<std::vector<ResolvedHistory>> ResolveHistories(
   RECSYS_ASSIGN_OR_RETURN(
       std::vector<store::UserHistory> histories,
       source.store->GetHistories(user_ids, store::HistoryQuery{source.max_history, std::nullopt}));
-  for (size_t i = 0; i < by_id.size(); ++i) {
-    ResolvedHistory& h = out[by_id[i]];
+  for (const auto& [q, i] : stored) {
+    ResolvedHistory& h = out[q];
     h.stored = true;
     h.truncated = histories[i].total_events > source.max_history;
     for (const store::Behavior& b : histories[i].behaviors) {

@@ -10,7 +10,7 @@
 // - A given history must not be empty; a user id without events is an empty history (the
 //   model's cold start). A user with neither is INVALID_ARGUMENT.
 // - User ids without a feature store are FAILED_PRECONDITION naming the service's flag.
-// - All user ids of a call are read in one GetHistories.
+// - All user ids of a call are read in one GetHistories, each once (queries may repeat one).
 #pragma once
 
 #include <cstdint>

@@ -98,6 +98,15 @@ TEST_F(UserHistoryTest, GivenAndStoredHistoriesInOneCall) {
   EXPECT_FALSE((*h)[2].truncated);
 }
 
+TEST_F(UserHistoryTest, AUserAskedForTwiceIsReadOnceAndAnsweredTwice) {
+  const common::v1::UserRef alice = Id("alice");
+  absl::StatusOr<std::vector<ResolvedHistory>> h = ResolveHistories({&alice, &alice}, source_);
+  ASSERT_THAT(h.status(), IsOk());  // the store itself refuses a repeated id
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_THAT((*h)[0].rows, ElementsAre(2, 3));
+  EXPECT_THAT((*h)[1].rows, ElementsAre(2, 3));
+}
+
 TEST_F(UserHistoryTest, BadUsersAreNamedByTheirPath) {
   const common::v1::UserRef ok = Given({10}), unknown = Given({10, 77}), empty = Given({}), neither;
   EXPECT_THAT(ResolveHistories({&ok, &unknown}, source_).status(),

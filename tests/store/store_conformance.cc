@@ -168,6 +168,9 @@ TEST_P(FeatureStoreConformance, InvalidBatchesNameTheFieldAndWriteNothing) {
                   .GetHistories(std::vector<std::string>(17, "u"), HistoryQuery{1, std::nullopt})
                   .status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("16")));
+  EXPECT_THAT(f.store().GetHistories({"a", "b", "a"}, HistoryQuery{1, std::nullopt}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("user_ids[2] repeats user_ids[0]")));
   EXPECT_TRUE(f.History("u").behaviors.empty());
 }
 

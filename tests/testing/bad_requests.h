@@ -22,13 +22,15 @@ struct BadRequest {
   std::string message;  // a substring of the error message
 };
 
-// What every model service answers alike about a query's user (the shared history resolver,
-// services/common/user_history.h), for a valid request whose queries[0].user is a history of
-// one behaviour: an item outside the catalogue, an empty history, no source at all.
+// What every model service answers alike (the shell's ModelHost and history resolver), for a
+// valid request whose queries[0].user is a history of one behaviour: no model name, an item
+// outside the catalogue, an empty history, a user with no source at all.
 template <typename Request>
-std::vector<BadRequest<Request>> BadUserCases(
+std::vector<BadRequest<Request>> SharedModelServiceCases(
     std::function<common::v1::UserRef*(Request*)> first_user) {
   return {
+      {[](Request* r) { r->mutable_model()->clear_name(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "model.name is required"},
       {[first_user](Request* r) {
          first_user(r)->mutable_history()->add_behaviors()->set_item_id(0);
        },
@@ -41,12 +43,12 @@ std::vector<BadRequest<Request>> BadUserCases(
 }
 
 // Sends each case's edit of `valid` through `call` (Request -> grpc::Status); with
-// `first_user`, the BadUserCases too.
+// `first_user`, the SharedModelServiceCases too.
 template <typename Request, typename Call>
 void ExpectBadRequests(const Request& valid, std::vector<BadRequest<Request>> cases, Call call,
                        std::function<common::v1::UserRef*(Request*)> first_user = nullptr) {
   if (first_user) {
-    for (BadRequest<Request>& c : BadUserCases(first_user)) cases.push_back(std::move(c));
+    for (BadRequest<Request>& c : SharedModelServiceCases(first_user)) cases.push_back(std::move(c));
   }
   for (const BadRequest<Request>& c : cases) {
     Request request = valid;
