@@ -8,6 +8,10 @@
 // - Only a worker that frees up while other batches are still computed lets its batch form:
 //   it waits until max_batch are queued, the oldest has waited max_delay, or no batch is
 //   computed any more (with one worker, the default, this never happens).
+// - Intra-op threads (recsys/kernels/parallelism.h): a lone call on an idle batcher may use
+//   the whole intra-op budget; under load (several calls in the batch, calls queued behind
+//   it, other batches computing) the budget is divided by that demand, so the cores go to
+//   the calls rather than to one batch's OpenMP team spinning beside them.
 // - The queue is bounded (max_queue): a submit beyond it gets RESOURCE_EXHAUSTED at once.
 // - A request whose deadline passes while queued is dropped before compute (its caller gets
 //   DEADLINE_EXCEEDED); a caller stops waiting at its deadline either way.
@@ -29,6 +33,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -46,6 +51,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "recsys/kernels/parallelism.h"
 #include "services/common/metrics.h"
 
 namespace recsys {
@@ -166,7 +172,7 @@ class DynamicBatcher {
   // Takes the next batch: waits for a first request; then, only while other batches are
   // computed, until max_batch are queued or the oldest has waited max_delay. Empty when
   // stopping. The caller computes it and then calls BatchDone().
-  std::vector<std::shared_ptr<Pending>> NextBatch() {
+  std::vector<std::shared_ptr<Pending>> NextBatch(int* threads) {
     std::unique_lock<std::mutex> lock(mu_);
     ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (stopping_) return {};
@@ -183,6 +189,11 @@ class DynamicBatcher {
       queue_.pop_front();
     }
     metrics_.SetDepth(queue_.size());
+    // The calls this batch competes with for the cores: its own, those queued behind it,
+    // and the other batches computing.
+    const int64_t demand = static_cast<int64_t>(batch.size()) +
+                           static_cast<int64_t>(queue_.size()) + (computing_ - 1);
+    *threads = static_cast<int>(std::max<int64_t>(1, kernels::IntraOpBudget() / demand));
     if (!queue_.empty()) ready_.notify_one();  // more for another worker
     return batch;
   }
@@ -197,13 +208,17 @@ class DynamicBatcher {
 
   void Work() {
     for (;;) {
-      std::vector<std::shared_ptr<Pending>> taken = NextBatch();
+      int threads = 1;
+      std::vector<std::shared_ptr<Pending>> taken = NextBatch(&threads);
       if (taken.empty()) {
         std::lock_guard<std::mutex> lock(mu_);
         if (stopping_) return;
         continue;
       }
-      Compute(taken);
+      {
+        kernels::ComputeScope scope(threads);
+        Compute(taken);
+      }
       BatchDone();
     }
   }

@@ -15,6 +15,7 @@
 #include "base/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "recsys/kernels/device.h"
+#include "recsys/kernels/parallelism.h"
 #include "services/common/build_info.h"
 #include "services/common/files.h"
 #include "services/common/logging.h"
@@ -94,6 +95,8 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
     log::Info("device", {{"name", d.name}, {"description", d.description}});
   }
 
+  kernels::SetIntraOpBudget(static_cast<int>(options_.intra_op_threads));
+  log::Info("intra-op threads", {{"budget", kernels::IntraOpBudget()}});
   limiter_ = std::make_unique<ConcurrencyLimiter>(options_.max_concurrent_rpcs);
   executor_ = std::make_unique<Executor>(static_cast<int>(options_.handler_threads));
   CallPolicy policy;

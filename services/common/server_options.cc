@@ -93,6 +93,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o,
   RECSYS_RETURN_IF_ERROR(
       CheckRange("--max_concurrent_streams", o.max_concurrent_streams, 1, 1'000'000));
   RECSYS_RETURN_IF_ERROR(CheckRange("--handler_threads", o.handler_threads, 1, 4096));
+  RECSYS_RETURN_IF_ERROR(CheckRange("--intra_op_threads", o.intra_op_threads, 0, 4096));
   RECSYS_RETURN_IF_ERROR(
       CheckPositiveDuration("--default_deadline", o.default_deadline, /*allow_zero=*/false));
   RECSYS_RETURN_IF_ERROR(CheckPositiveDuration("--readiness_drain_delay", o.readiness_drain_delay,

@@ -50,6 +50,10 @@ struct ServerOptions {
   // Threads that run handler bodies (gRPC's own threads only accept and finish calls).
   // Default: 32.
   int64_t handler_threads = 32;
+  // Threads all CPU kernel computations in flight share (recsys/kernels/parallelism.h);
+  // 0 = OpenMP's default (OMP_NUM_THREADS, else the cores). Set it to the CPU limit of a
+  // container. Default: 0.
+  int64_t intra_op_threads = 0;
   // Budget of a call that arrives without a deadline. Default: 10 s.
   absl::Duration default_deadline = absl::Seconds(10);
 

@@ -35,6 +35,10 @@ ABSL_FLAG(int64_t, max_concurrent_streams, 256, "HTTP/2 streams per client conne
 ABSL_FLAG(int64_t, handler_threads, 32,
           "Threads that run request handlers (model work, store reads); gRPC's own threads "
           "only accept and finish calls.");
+ABSL_FLAG(int64_t, intra_op_threads, 0,
+          "Threads all CPU kernel computations in flight share; a lone batch may use them all, "
+          "concurrent ones divide them. 0 = OMP_NUM_THREADS, else the cores. Set it to a "
+          "container's CPU limit.");
 ABSL_FLAG(absl::Duration, default_deadline, absl::Seconds(10),
           "Budget of a call that arrives without a deadline, e.g. 10s or 500ms.");
 ABSL_FLAG(absl::Duration, readiness_drain_delay, absl::ZeroDuration(),
@@ -65,6 +69,7 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(const std::vector<std::stri
   o.max_concurrent_rpcs = absl::GetFlag(FLAGS_max_concurrent_rpcs);
   o.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   o.handler_threads = absl::GetFlag(FLAGS_handler_threads);
+  o.intra_op_threads = absl::GetFlag(FLAGS_intra_op_threads);
   o.default_deadline = absl::GetFlag(FLAGS_default_deadline);
   o.readiness_drain_delay = absl::GetFlag(FLAGS_readiness_drain_delay);
   o.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);

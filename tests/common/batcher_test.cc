@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "recsys/kernels/parallelism.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recsys {
@@ -29,14 +30,17 @@ void WaitQueued(const Batcher& batcher, int64_t n) {
   ASSERT_EQ(batcher.queued(), n);
 }
 
-// A model that doubles its inputs and records the batch sizes it saw.
+// A model that doubles its inputs and records the batch sizes it saw, and the OpenMP team
+// size its kernels would have used.
 struct Doubler {
   std::mutex mu;
   std::vector<size_t> sizes;
+  std::vector<int> threads;
   std::vector<int> seen;
   std::vector<absl::StatusOr<int>> operator()(absl::Span<const int* const> batch) {
     std::lock_guard<std::mutex> lock(mu);
     sizes.push_back(batch.size());
+    threads.push_back(kernels::IntraOpThreadsHere());
     std::vector<absl::StatusOr<int>> out;
     for (const int* x : batch) {
       seen.push_back(*x);
@@ -80,6 +84,28 @@ TEST(BatcherTest, WhatQueuesWhileTheWorkerIsBusyIsBatchedAndEachGetsItsOwnResult
   }
   // The first alone, then the seven queued ones in full batches: 4 and 3.
   EXPECT_THAT(model.sizes, ::testing::ElementsAre(1u, 4u, 3u));
+}
+
+TEST(BatcherTest, ALoneCallUsesTheIntraOpBudgetAndABatchUnderLoadItsShare) {
+  kernels::SetIntraOpBudget(4);
+  GatedDoubler model;
+  BatcherOptions options;
+  options.max_batch = 4;
+  DynamicBatcher<int, int> batcher(options, std::ref(model));
+  std::vector<std::thread> callers;
+  callers.emplace_back([&] { (void)batcher.Submit(0, In(absl::Seconds(30))); });
+  model.first_started.WaitForNotification();
+  for (int i = 1; i < 8; ++i) {
+    callers.emplace_back([&, i] { (void)batcher.Submit(i, In(absl::Seconds(30))); });
+  }
+  WaitQueued(batcher, 7);
+  model.release.Notify();
+  for (auto& t : callers) t.join();
+  kernels::SetIntraOpBudget(0);
+  ASSERT_THAT(model.sizes, ::testing::ElementsAre(1u, 4u, 3u));
+  // Alone: the whole budget. Then 4 calls with 3 queued behind (demand 7), then 3 (demand
+  // 3): one thread each, the cores going to the calls.
+  EXPECT_THAT(model.threads, ::testing::ElementsAre(4, 1, 1));
 }
 
 TEST(BatcherTest, AnIdleBatcherDispatchesAtOnce) {

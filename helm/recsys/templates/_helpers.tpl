@@ -129,6 +129,17 @@ helm.sh/chart: {{ include "recsys.chart" .root }}
 - --seqrec_device=cuda:0
 {{- end }}
 {{- end }}
+{{- with (($svc.resources).limits).cpu }}
+{{- /* The kernels' thread budget is the CPU limit (rounded up), not the node's cores. */}}
+{{- $cpu := toString . }}
+{{- $cores := 0 }}
+{{- if hasSuffix "m" $cpu }}
+{{- $cores = div (add (int (trimSuffix "m" $cpu)) 999) 1000 }}
+{{- else }}
+{{- $cores = int (ceil (float64 $cpu)) }}
+{{- end }}
+- --intra_op_threads={{ max 1 $cores }}
+{{- end }}
 {{- range $k, $v := $svc.extraFlags }}
 - {{ printf "--%s=%s" $k (include "recsys.flagValue" $v) | quote }}
 {{- end }}

@@ -116,6 +116,8 @@ const CASES = {
       t.ok(fsArgs.includes('--feature_store_max_events_per_user=1000000'), 'large integer flag is not printed as 1e+06');
       t.ok(fsArgs.includes('--feature_store_sync_writes=false'), 'boolean flag');
       t.ok(t.server('seqrec').args.includes('--seqrec_max_delay=1ms'), 'seqrec extra flag');
+      t.ok(t.server('seqrec').args.includes('--intra_op_threads=2'), 'CPU limit 1500m: two intra-op threads');
+      t.ok(!t.server('behavior_search').args.some((a) => a.startsWith('--intra_op_threads')), 'no CPU limit: the default');
       t.eq(t.server('feature_store').startupProbe.failureThreshold, 120, 'per-service probe override');
       t.eq(t.server('feature_store').startupProbe.periodSeconds, 5, 'global probe settings kept under the override');
       const sts = t.workload('feature_store');
