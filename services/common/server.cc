@@ -197,7 +197,11 @@ absl::Status Server::BuildGrpcServer() {
 absl::Status Server::StartMetricsExposer() {
   const std::string address = absl::StrCat(options_.bind_address, ":", options_.metrics_port);
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(address);
+    // Enough HTTP threads that idle or slow clients cannot take them all, and a request
+    // timeout that frees a thread held by a connection that never sends its request (the
+    // default, 2 threads and 30 s, let two idle connections stall every scrape).
+    exposer_ = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+        "listening_ports", address, "num_threads", "16", "request_timeout_ms", "5000"});
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("--metrics_port: cannot listen on ", address, ": ", e.what()));

@@ -8,7 +8,9 @@
 #include <prometheus/text_serializer.h>
 
 #include <filesystem>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,6 +20,7 @@
 #include "services/common/server.h"
 #include "tests/common/echo_service.h"
 #include "tests/testing/free_port.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -254,6 +257,22 @@ TEST_F(ServerRuntimeTest, MetricsCountEveryMethodByCode) {
       HasSubstr(R"(grpc_code="OK",grpc_method="Check",grpc_service="grpc.health.v1.Health")"));
   EXPECT_THAT(text, HasSubstr(R"(recsys_service_ready{service="echo"} 1)"));
   EXPECT_THAT(text, HasSubstr("recsys_build_info{"));
+}
+
+TEST_F(ServerRuntimeTest, IdleConnectionsToTheMetricsPortDoNotStallAScrape) {
+  ASSERT_THAT(StartServer(), IsOk());
+  // Clients that connect and never send a request (a stalled scraper, a port scan).
+  std::vector<std::unique_ptr<recsys::testing::IdleConnection>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(
+        std::make_unique<recsys::testing::IdleConnection>("127.0.0.1", server_->metrics_port()));
+    ASSERT_TRUE(idle.back()->ok());
+  }
+  absl::StatusOr<recsys::testing::HttpResponse> scrape =
+      recsys::testing::HttpGet("127.0.0.1", server_->metrics_port(), "/metrics", absl::Seconds(3));
+  ASSERT_THAT(scrape.status(), IsOk());
+  EXPECT_EQ(scrape->status_code, 200);
+  EXPECT_THAT(scrape->body, HasSubstr("recsys_build_info{"));
 }
 
 TEST_F(ServerRuntimeTest, UnknownMethodsShareOneBoundedSeries) {

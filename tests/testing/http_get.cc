@@ -58,3 +58,24 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const st
 }
 
 }  // namespace recsys::testing
+
+namespace recsys::testing {
+
+IdleConnection::IdleConnection(const std::string& host, int port) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd_ < 0) return;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
+      connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+IdleConnection::~IdleConnection() {
+  if (fd_ >= 0) close(fd_);
+}
+
+}  // namespace recsys::testing
