@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "services/common/validation.h"
 #include "services/feature_store/convert.h"
 
 namespace recsys {
@@ -31,6 +32,10 @@ absl::Status ResolveGiven(const common::v1::History& history, const std::string&
       return absl::InvalidArgumentError(
           absl::StrCat(at, ".user.history.behaviors[", j, "].item_id: item ", b.item_id(),
                        " is not in the catalogue of ", source.served));
+    }
+    if (!common::v1::EventType_IsValid(b.type())) {  // the path is built only on error
+      return CheckEnum<common::v1::EventType>(
+          absl::StrCat(at, ".user.history.behaviors[", j, "].type"), b.type());
     }
     if (source.check_given) {
       if (absl::Status s = source.check_given(b); !s.ok()) {

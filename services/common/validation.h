@@ -5,6 +5,9 @@
 // an assert or abort.
 #pragma once
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/generated_enum_reflection.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -12,6 +15,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
@@ -33,6 +37,17 @@ absl::Status CheckRequestCount(absl::string_view field, size_t count, size_t max
 // Server flags that must be positive: the first that is not gives INVALID_ARGUMENT
 // "<flag>: <value> must be >= 1".
 absl::Status CheckPositiveFlags(std::initializer_list<std::pair<absl::string_view, int64_t>> flags);
+
+// A proto enum field holds one of the enum's values: open enums let any number through, and
+// a value the server does not know must not reach a store or a model as if it were one.
+// INVALID_ARGUMENT "<field>: 99 is not a recsys.feature_store.v1.Metric value".
+template <typename Enum>
+absl::Status CheckEnum(absl::string_view field, int value) {
+  const google::protobuf::EnumDescriptor* d = google::protobuf::GetEnumDescriptor<Enum>();
+  if (d->FindValueByNumber(value) != nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, ": ", value, " is not a ", d->full_name(), " value"));
+}
 
 // A string's length in bytes is within [min_bytes, max_bytes].
 absl::Status CheckLength(absl::string_view field, absl::string_view value, size_t min_bytes,

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "services/common/grpc_status.h"
+#include "services/common/validation.h"
 #include "services/feature_store/convert.h"
 
 namespace recsys::feature_store {
@@ -70,6 +71,9 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadEmbeddingsR
       if (!request_.has_table()) {
         return absl::InvalidArgumentError("table is required in the first message");
       }
+      const v1::IndexSpec& index = request_.table().index();
+      RECSYS_RETURN_IF_ERROR(CheckEnum<v1::IndexSpec::Type>("table.index.type", index.type()));
+      RECSYS_RETURN_IF_ERROR(CheckEnum<v1::Metric>("table.index.metric", index.metric()));
       spec_ = FromProto(request_.table());
       RECSYS_ASSIGN_OR_RETURN(upload_, store_->BeginEmbeddingUpload(spec_));
     }
@@ -109,7 +113,11 @@ grpc::ServerUnaryReactor* FeatureStoreService::IngestEvents(grpc::CallbackServer
                            v1::IngestEventsResponse* resp) -> absl::Status {
                       std::vector<store::Event> events;
                       events.reserve(req.events_size());
-                      for (const auto& e : req.events()) events.push_back(FromProto(e));
+                      for (int i = 0; i < req.events_size(); ++i) {
+                        RECSYS_RETURN_IF_ERROR(CheckEnum<common::v1::EventType>(
+                            FieldPath("events", i, "type"), req.events(i).type()));
+                        events.push_back(FromProto(req.events(i)));
+                      }
                       RECSYS_ASSIGN_OR_RETURN(store::IngestResult result,
                                               store_->IngestEvents(events));
                       resp->set_stored_count(result.stored);

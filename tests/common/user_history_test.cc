@@ -135,6 +135,15 @@ TEST_F(UserHistoryTest, GivenBehavioursAreCheckedBeforeTheStoreIsRead) {
                        "queries[1].user.history.behaviors[1].category_id: 4 is outside 0..3"));
 }
 
+TEST_F(UserHistoryTest, AnEventTypeTheProtoDoesNotDefineIsInvalid) {
+  common::v1::UserRef given = Given({10, 20});
+  given.mutable_history()->mutable_behaviors(1)->set_type(static_cast<common::v1::EventType>(99));
+  EXPECT_THAT(ResolveHistories({&given}, source_).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "queries[0].user.history.behaviors[1].type: 99 is not a "
+                       "recsys.common.v1.EventType value"));
+}
+
 TEST_F(UserHistoryTest, UserIdsWithoutAStoreNameTheFlag) {
   source_.store = nullptr;
   const common::v1::UserRef given = Given({10}), alice = Id("alice");

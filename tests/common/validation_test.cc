@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "recsys/common/v1/common.pb.h"
 #include "tests/testing/status_matchers.h"
 
 namespace recsys {
@@ -48,6 +49,14 @@ TEST(CheckPositiveFlags, NamesTheFirstFlagBelowOne) {
   EXPECT_THAT(CheckPositiveFlags({{"--a", 1}, {"--b", 1000}}), IsOk());
   EXPECT_THAT(CheckPositiveFlags({{"--a", 1}, {"--b", 0}, {"--c", -1}}),
               StatusIs(kInvalid, Eq("--b: 0 must be >= 1")));
+}
+
+TEST(CheckEnum, OnlyValuesTheEnumDefines) {
+  EXPECT_THAT(CheckEnum<common::v1::EventType>("events[0].type", common::v1::EVENT_TYPE_CLICK),
+              IsOk());
+  EXPECT_THAT(
+      CheckEnum<common::v1::EventType>("events[2].type", 99),
+      StatusIs(kInvalid, Eq("events[2].type: 99 is not a recsys.common.v1.EventType value")));
 }
 
 TEST(CheckCount, EmptyAndBelowMinimum) {

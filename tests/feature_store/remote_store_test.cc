@@ -332,6 +332,32 @@ TEST_F(FeatureStoreServiceTest, MalformedUploadStreamsAreInvalidAndLeaveNothing)
   EXPECT_EQ(Tables(), 0);
 }
 
+TEST_F(FeatureStoreServiceTest, EnumValuesTheProtoDoesNotDefineAreInvalid) {
+  v1::UploadEmbeddingsRequest bad_type = Rows(true, true);
+  bad_type.mutable_table()->mutable_index()->set_type(static_cast<v1::IndexSpec::Type>(99));
+  grpc::Status s = Upload({bad_type});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("table.index.type: 99 is not a"));
+  v1::UploadEmbeddingsRequest bad_metric = Rows(true, true);
+  bad_metric.mutable_table()->mutable_index()->set_metric(static_cast<v1::Metric>(42));
+  s = Upload({bad_metric});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("table.index.metric: 42 is not a"));
+  EXPECT_EQ(Tables(), 0);
+
+  v1::IngestEventsRequest ingest;
+  common::v1::Event* e = ingest.add_events();
+  e->set_event_id("e1");
+  e->set_user_id("u");
+  e->set_item_id(1);
+  e->set_type(static_cast<common::v1::EventType>(77));
+  v1::IngestEventsResponse response;
+  grpc::ClientContext call;
+  s = stub_->IngestEvents(&call, ingest, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("events[0].type: 77 is not a"));
+}
+
 TEST_F(FeatureStoreServiceTest, TheServerChecksLimitsItself) {
   v1::GetHistoriesRequest request;
   for (int i = 0; i < 17; ++i) request.add_user_ids(absl::StrCat("u", i));
