@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "base/quote.h"
 #include "rocksdb/write_batch.h"
 #include "store/keys.h"
 #include "store/rocksdb_status.h"
@@ -284,14 +285,15 @@ absl::StatusOr<std::shared_ptr<const FaissIndex>> EmbeddingTables::Find(
   if (version.has_value()) {
     const auto it = published_.find({table, *version});
     if (it == published_.end()) {
-      return absl::NotFoundError(absl::StrCat("table ", table, " has no ready version ", *version));
+      return absl::NotFoundError(
+          absl::StrCat("table ", Quote(table), " has no ready version ", *version));
     }
     return it->second;
   }
   // The newest version: the last key with this name.
   auto it = published_.upper_bound({table, std::numeric_limits<int64_t>::max()});
   if (it == published_.begin() || std::prev(it)->first.first != table) {
-    return absl::NotFoundError(absl::StrCat("no ready embedding table named '", table, "'"));
+    return absl::NotFoundError(absl::StrCat("no ready embedding table named ", Quote(table)));
   }
   return std::prev(it)->second;
 }

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/quote.h"
 
 namespace recsys::store {
 namespace {
@@ -165,7 +166,7 @@ absl::Status ValidateTableSpec(const TableSpec& spec, int64_t max_dim) {
   }
   for (char c : spec.name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-      return Invalid("table.name", absl::StrCat("'", spec.name, "' must match [a-z0-9_-]{1,64}"));
+      return Invalid("table.name", absl::StrCat(Quote(spec.name), " must match [a-z0-9_-]{1,64}"));
     }
   }
   if (spec.version < 1)

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/span.h"
+#include "base/quote.h"
 #include "base/status_macros.h"
 #include "recsys/admin/v1/admin.pb.h"
 #include "recsys/common/v1/common.pb.h"
@@ -88,8 +89,8 @@ class ModelHost {
     auto it = models_.find(spec.name());
     if (it == models_.end()) {
       return absl::NotFoundError(
-          absl::StrCat("model.name: no model '", spec.name(),
-                       "'; this server serves: ", absl::StrJoin(names(), ", ")));
+          absl::StrCat("model.name: no model ", Quote(spec.name()),
+                       "; this server serves: ", absl::StrJoin(names(), ", ")));
     }
     return it->second->Get(spec.has_version() ? std::optional<int64_t>(spec.version())
                                               : std::nullopt);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/quote.h"
 #include "base/status_macros.h"
 #include "services/common/grpc_status.h"
 #include "services/common/validation.h"
@@ -260,7 +261,7 @@ grpc::ServerUnaryReactor* FeatureStoreService::Checkpoint(grpc::CallbackServerCo
         if (name.empty() || name.size() > 255 || absl::StrContains(name, "/") ||
             name == "." || name == "..") {
           return absl::InvalidArgumentError(absl::StrCat(
-              "directory '", name, "' must be one path component (no '/'), 1..255 bytes"));
+              "directory ", Quote(name), " must be one path component (no '/'), 1..255 bytes"));
         }
         RECSYS_ASSIGN_OR_RETURN(store::CheckpointInfo info,
                                 store_->Checkpoint(absl::StrCat(checkpoint_root_, "/", name)));

@@ -23,14 +23,17 @@ struct BadRequest {
 };
 
 // What every model service answers alike (the shell's ModelHost and history resolver), for a
-// valid request whose queries[0].user is a history of one behaviour: no model name, an item
-// outside the catalogue, an empty history, a user with no source at all.
+// valid request whose queries[0].user is a history of one behaviour: no model name, an
+// unknown 100 KB one, an item outside the catalogue, an empty history, a user with no source.
 template <typename Request>
 std::vector<BadRequest<Request>> SharedModelServiceCases(
     std::function<common::v1::UserRef*(Request*)> first_user) {
   return {
       {[](Request* r) { r->mutable_model()->clear_name(); }, grpc::StatusCode::INVALID_ARGUMENT,
        "model.name is required"},
+      // An unknown name is quoted cut short, never echoed whole.
+      {[](Request* r) { r->mutable_model()->set_name(std::string(100 << 10, 'm')); },
+       grpc::StatusCode::NOT_FOUND, "'... (102400 bytes); this server serves:"},
       {[first_user](Request* r) {
          first_user(r)->mutable_history()->add_behaviors()->set_item_id(0);
        },
