@@ -159,7 +159,8 @@ absl::StatusOr<std::unique_ptr<ServiceModule>> MakeModelServiceModule(
   ABSL_FLAG(int64_t, svc##_max_batch, default_max_batch,                                          \
             #svc ": largest batch of calls per model forward.");                                  \
   ABSL_FLAG(absl::Duration, svc##_max_delay, default_max_delay,                                   \
-            #svc ": longest a call waits for others to share its batch.");                        \
+            #svc ": longest a forming batch waits for more calls while other batches compute "    \
+            "(an idle model starts at once).");                                                   \
   ABSL_FLAG(int64_t, svc##_max_queue, default_max_queue,                                          \
             #svc ": calls queued for the model at once; more get RESOURCE_EXHAUSTED.");           \
   ABSL_FLAG(int64_t, svc##_max_batch_users, default_max_batch_users, #svc ": queries per call."); \
