@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/grpc_status.h"
 
@@ -11,6 +12,9 @@ namespace recsys::cli {
 
 void SetDeadline(const CommandContext& ctx, grpc::ClientContext* call) {
   call->set_deadline(absl::ToChronoTime(absl::Now() + ctx.timeout));
+  if (!ctx.admin_token.empty()) {
+    call->AddMetadata("authorization", absl::StrCat("Bearer ", ctx.admin_token));
+  }
 }
 
 int ReportRpcError(const CommandContext& ctx, const char* what, const grpc::Status& status) {

@@ -11,6 +11,7 @@
 
 namespace recsys::cli {
 
+// The command's deadline, and its admin token when it has one, on a call.
 void SetDeadline(const CommandContext& ctx, grpc::ClientContext* call);
 
 // "recsys-cli: <what> on <target>: CODE: message" on err; returns kExitFailure.

@@ -22,6 +22,8 @@ struct CommandContext {
   // Deadline of each RPC.
   absl::Duration timeout = absl::Seconds(5);
   bool json = false;
+  // Sent as "authorization: Bearer <token>" on every call when set (--admin_token_file).
+  std::string admin_token;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
 };

@@ -16,26 +16,31 @@
 // --tls_cert_file --tls_key_file --tls_server_name.
 // Exit codes: 0 ok, 1 RPC failure or not SERVING, 2 bad command line.
 #include <iostream>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "services/cli/behavior_search_commands.h"
+#include "services/cli/bench_command.h"
 #include "services/cli/channel.h"
 #include "services/cli/commands.h"
 #include "services/cli/feature_store_commands.h"
-#include "services/cli/behavior_search_commands.h"
-#include "services/cli/bench_command.h"
 #include "services/cli/seqrec_commands.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
+#include "services/common/files.h"
 
 ABSL_FLAG(std::string, target, "localhost:50051", "recsys-server address, host:port.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each RPC.");
 ABSL_FLAG(bool, json, false, "Print one JSON document instead of text.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the server's admin token (its --admin_token_file), for admin calls "
+          "(reload, checkpoint) from another host.");
 ABSL_FLAG(std::string, service, "", "health: check only this gRPC service name.");
 ABSL_FLAG(std::string, file, "", "ingest: JSON-lines file of recsys.common.v1.Event.");
 ABSL_FLAG(int64_t, batch, 1000, "ingest: events per IngestEvents call.");
@@ -256,6 +261,14 @@ int main(int argc, char** argv) {
   ctx.target = channel_options.target;
   ctx.timeout = timeout;
   ctx.json = absl::GetFlag(FLAGS_json);
+  if (const std::string file = absl::GetFlag(FLAGS_admin_token_file); !file.empty()) {
+    absl::StatusOr<std::string> token = recsys::ReadFileForFlag("--admin_token_file", file);
+    if (!token.ok()) {
+      std::cerr << "recsys-cli: " << token.status().message() << "\n";
+      return recsys::cli::kExitUsage;
+    }
+    ctx.admin_token = std::string(absl::StripAsciiWhitespace(*token));
+  }
   ctx.out = &std::cout;
   ctx.err = &std::cerr;
 

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/quote.h"
 #include "base/status_macros.h"
 #include "grpc/health/v1/health.pb.h"
 #include "recsys/kernels/device.h"
@@ -99,7 +101,17 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
   log::Info("intra-op threads", {{"budget", kernels::IntraOpBudget()}});
   limiter_ = std::make_unique<ConcurrencyLimiter>(options_.max_concurrent_rpcs);
   executor_ = std::make_unique<Executor>(static_cast<int>(options_.handler_threads));
+  admin_access_.from_loopback = options_.admin_from_loopback;
+  if (!options_.admin_token_file.empty()) {
+    RECSYS_ASSIGN_OR_RETURN(std::string token,
+                            ReadFileForFlag("--admin_token_file", options_.admin_token_file));
+    admin_access_.token = std::string(absl::StripAsciiWhitespace(token));
+    if (admin_access_.token.empty()) {
+      return absl::InvalidArgumentError("--admin_token_file: the file holds no token");
+    }
+  }
   CallPolicy policy;
+  policy.admin = &admin_access_;
   policy.limiter = limiter_.get();
   policy.executor = executor_.get();
   policy.default_deadline = options_.default_deadline;
@@ -145,7 +157,7 @@ absl::Status Server::ReloadModels(const std::string& model,
     }
   }
   if (!model.empty() && response->models().empty()) {
-    return absl::NotFoundError(absl::StrCat("model: no hosted service serves '", model, "'"));
+    return absl::NotFoundError(absl::StrCat("model: no hosted service serves ", Quote(model)));
   }
   return absl::OkStatus();
 }

@@ -85,6 +85,7 @@ class Server {
   std::shared_ptr<prometheus::Registry> metrics_registry_;
   std::unique_ptr<RpcMetrics> rpc_metrics_;
   std::unique_ptr<ConcurrencyLimiter> limiter_;
+  AdminAccess admin_access_;  // the call policy points at it
   // Declared before grpc_server_: outlives every call.
   std::unique_ptr<Executor> executor_;
   std::vector<std::unique_ptr<Hosted>> hosted_;

@@ -39,6 +39,11 @@ struct ServerOptions {
   std::string tls_key_file;
   std::string tls_client_ca_file;
 
+  // Admin calls (admin_access.h): from the server's host unless admin_from_loopback is off,
+  // and from callers sending the bearer token in admin_token_file. Default: loopback only.
+  bool admin_from_loopback = true;
+  std::string admin_token_file;
+
   // Largest request or response message in bytes; larger requests get RESOURCE_EXHAUSTED
   // from gRPC. Default: 16 MiB.
   int64_t max_message_bytes = 16 << 20;

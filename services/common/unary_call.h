@@ -26,6 +26,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/common/admin_access.h"
 #include "services/common/concurrency_limiter.h"
 #include "services/common/executor.h"
 #include "services/common/rpc_context.h"
@@ -44,6 +45,8 @@ struct CallPolicy {
   const char* service_name = "";
   // Budget for calls that arrive without a deadline. Default: 10 s.
   absl::Duration default_deadline = absl::Seconds(10);
+  // Who may make admin calls (admin_access.h); nullptr = every caller. Owned by the server.
+  const AdminAccess* admin = nullptr;
 };
 
 using CallBody = absl::AnyInvocable<absl::Status(const RpcContext&)>;

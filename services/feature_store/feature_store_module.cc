@@ -37,6 +37,9 @@ RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_batch_queries, max_batch_queri
                        "Feature store: queries per SearchNeighbors call.")
 RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_k, max_k, 1000,
                        "Feature store: neighbours per search query.")
+ABSL_FLAG(int64_t, feature_store_max_checkpoints, 16,
+          "Feature store: checkpoint directories kept under the checkpoint root at most; "
+          "Checkpoint beyond it is RESOURCE_EXHAUSTED.");
 RECSYS_FLAG_WITH_ALIAS(std::string, feature_store_checkpoint_root, checkpoint_root, "",
                        "Directory Checkpoint writes under; empty = <data_dir>/checkpoints.")
 
@@ -46,11 +49,12 @@ namespace {
 class FeatureStoreModule final : public ServiceModule {
  public:
   FeatureStoreModule(const ServiceEnv& env, store::LocalStoreOptions options,
-                     std::string checkpoint_root)
+                     std::string checkpoint_root, int64_t max_checkpoints)
       : options_(std::move(options)), env_(env), policy_(env.call_policy) {
     policy_.started = &started_;
     policy_.service_name = "feature_store";
-    service_ = std::make_unique<FeatureStoreService>(policy_, std::move(checkpoint_root));
+    service_ =
+        std::make_unique<FeatureStoreService>(policy_, std::move(checkpoint_root), max_checkpoints);
   }
 
   std::string name() const override { return "feature_store"; }
@@ -115,6 +119,9 @@ absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(
                           {"--feature_store_max_embedding_dim", limits.max_embedding_dim},
                           {"--feature_store_max_batch_queries", limits.max_batch_queries},
                           {"--feature_store_max_k", limits.max_k}}));
+  out.max_checkpoints = absl::GetFlag(FLAGS_feature_store_max_checkpoints);
+  RECSYS_RETURN_IF_ERROR(
+      CheckPositiveFlags({{"--feature_store_max_checkpoints", out.max_checkpoints}}));
   out.checkpoint_root = feature_store_checkpoint_root_FlagValue();
   if (out.checkpoint_root.empty()) out.checkpoint_root = server.data_dir + "/checkpoints";
   return out;
@@ -122,8 +129,8 @@ absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(
 
 std::unique_ptr<ServiceModule> NewFeatureStoreModule(const ServiceEnv& env,
                                                      FeatureStoreModuleOptions options) {
-  return std::make_unique<FeatureStoreModule>(env, std::move(options.store),
-                                              std::move(options.checkpoint_root));
+  return std::make_unique<FeatureStoreModule>(
+      env, std::move(options.store), std::move(options.checkpoint_root), options.max_checkpoints);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> MakeFeatureStoreModule(const ServiceEnv& env) {

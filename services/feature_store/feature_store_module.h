@@ -17,6 +17,8 @@ struct FeatureStoreModuleOptions {
   // Where Checkpoint writes (one directory per call, named by the request); "" disables
   // Checkpoint. Flags default: <--data_dir>/checkpoints.
   std::string checkpoint_root;
+  // Checkpoint directories kept there at most (--feature_store_max_checkpoints).
+  int64_t max_checkpoints = 16;
 };
 
 // From the feature-store flags (--feature_store_max_ingest_batch, --feature_store_checkpoint_root,

@@ -1,5 +1,6 @@
 #include "services/feature_store/feature_store_service.h"
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -99,6 +100,16 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadEmbeddingsR
   std::unique_ptr<store::EmbeddingUpload> upload_;
   bool committed_ = false;
 };
+
+// Directories directly under dir (0 when it does not exist yet).
+int64_t CountDirectories(const std::string& dir) {
+  std::error_code error;
+  int64_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.is_directory(error)) ++n;
+  }
+  return n;
+}
 
 std::optional<int64_t> OptionalVersion(bool has, int64_t version) {
   return has ? std::optional<int64_t>(version) : std::nullopt;
@@ -249,10 +260,12 @@ grpc::ServerUnaryReactor* FeatureStoreService::ListEmbeddingTables(
 grpc::ServerUnaryReactor* FeatureStoreService::Checkpoint(grpc::CallbackServerContext* call,
                                                           const v1::CheckpointRequest* request,
                                                           v1::CheckpointResponse* response) {
+  const absl::Status admin = CheckAdmin(*call, policy_.admin, "Checkpoint");
   return ServeUnary(
       call, policy_, request, response,
-      [this](const RpcContext&, const v1::CheckpointRequest& req,
-             v1::CheckpointResponse* resp) -> absl::Status {
+      [this, admin](const RpcContext&, const v1::CheckpointRequest& req,
+                    v1::CheckpointResponse* resp) -> absl::Status {
+        RECSYS_RETURN_IF_ERROR(admin);
         if (checkpoint_root_.empty()) {
           return absl::FailedPreconditionError(
               "Checkpoint is disabled: start the server with --feature_store_checkpoint_root");
@@ -262,6 +275,13 @@ grpc::ServerUnaryReactor* FeatureStoreService::Checkpoint(grpc::CallbackServerCo
             name == "." || name == "..") {
           return absl::InvalidArgumentError(absl::StrCat(
               "directory ", Quote(name), " must be one path component (no '/'), 1..255 bytes"));
+        }
+        std::lock_guard<std::mutex> lock(checkpoint_mu_);
+        const int64_t kept = CountDirectories(checkpoint_root_);
+        if (kept >= max_checkpoints_) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              kept, " checkpoints are kept under ", checkpoint_root_, ", the limit (",
+              max_checkpoints_, ", --feature_store_max_checkpoints); delete old ones first"));
         }
         RECSYS_ASSIGN_OR_RETURN(store::CheckpointInfo info,
                                 store_->Checkpoint(absl::StrCat(checkpoint_root_, "/", name)));

@@ -15,9 +15,13 @@ namespace recsys::feature_store {
 class FeatureStoreService final : public v1::FeatureStoreService::CallbackService {
  public:
   // store must outlive the service and be set before the module reports started.
-  // checkpoint_root: where Checkpoint may write ("" = Checkpoint disabled).
-  FeatureStoreService(CallPolicy policy, std::string checkpoint_root)
-      : policy_(policy), checkpoint_root_(std::move(checkpoint_root)) {}
+  // checkpoint_root: where Checkpoint may write ("" = Checkpoint disabled); max_checkpoints:
+  // directories kept there at most (--feature_store_max_checkpoints). Checkpoint is an admin
+  // call (policy.admin).
+  FeatureStoreService(CallPolicy policy, std::string checkpoint_root, int64_t max_checkpoints = 16)
+      : policy_(policy),
+        checkpoint_root_(std::move(checkpoint_root)),
+        max_checkpoints_(max_checkpoints) {}
 
   void set_store(store::FeatureStore* store) { store_ = store; }
 
@@ -51,6 +55,8 @@ class FeatureStoreService final : public v1::FeatureStoreService::CallbackServic
  private:
   CallPolicy policy_;
   const std::string checkpoint_root_;
+  const int64_t max_checkpoints_;
+  std::mutex checkpoint_mu_;  // one checkpoint at a time: the count and the write together
   store::FeatureStore* store_ = nullptr;
 };
 

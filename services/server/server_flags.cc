@@ -27,6 +27,12 @@ ABSL_FLAG(std::string, tls_cert_file, "", "PEM server certificate chain; enables
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM CA bundle; when set, clients must present a certificate it signed (mTLS).");
+ABSL_FLAG(bool, admin_from_loopback, true,
+          "Callers on this host (loopback) may make admin calls (ReloadModels, Checkpoint) and "
+          "read GetServerInfo's paths.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding a token; callers sending 'authorization: Bearer <token>' are admins "
+          "from anywhere.");
 ABSL_FLAG(int64_t, max_message_bytes, 16 << 20, "Largest request or response message, in bytes.");
 ABSL_FLAG(int64_t, max_concurrent_rpcs, 512,
           "Calls handled at once across all services; more get RESOURCE_EXHAUSTED. "
@@ -65,6 +71,8 @@ absl::StatusOr<ServerOptions> ServerOptionsFromFlags(const std::vector<std::stri
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   o.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   o.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  o.admin_from_loopback = absl::GetFlag(FLAGS_admin_from_loopback);
+  o.admin_token_file = absl::GetFlag(FLAGS_admin_token_file);
   o.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   o.max_concurrent_rpcs = absl::GetFlag(FLAGS_max_concurrent_rpcs);
   o.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);

@@ -8,6 +8,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -129,6 +130,49 @@ TEST_F(ServerRuntimeTest, AdminServiceDescribesTheProcess) {
   EXPECT_EQ(info.data_dir(), options_.data_dir);
   EXPECT_EQ(info.model_repo(), "/models");
   EXPECT_GT(info.start_time_ms(), 0);
+}
+
+// Admin calls from a peer the server does not trust by address need the token; GetServerInfo
+// still answers them, without the paths and the exact build.
+TEST_F(ServerRuntimeTest, AdminCallsNeedTheTokenWhenLoopbackIsNotTrusted) {
+  const std::string token_file = dir_.File("admin-token");
+  std::ofstream(token_file) << "s3cret\n";
+  options_.admin_from_loopback = false;
+  options_.admin_token_file = token_file;
+  ASSERT_THAT(StartServer(), IsOk());
+  auto admin = admin::v1::AdminService::NewStub(channel_);
+  auto reload = [&](const std::string& token) {
+    grpc::ClientContext call;
+    if (!token.empty()) call.AddMetadata("authorization", "Bearer " + token);
+    admin::v1::ReloadModelsResponse response;
+    return admin->ReloadModels(&call, admin::v1::ReloadModelsRequest(), &response);
+  };
+  grpc::Status s = reload("");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("ReloadModels is an admin call"));
+  EXPECT_EQ(reload("wrong").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(reload("s3cret").ok());
+  auto info = [&](const std::string& token) {
+    grpc::ClientContext call;
+    if (!token.empty()) call.AddMetadata("authorization", "Bearer " + token);
+    admin::v1::GetServerInfoResponse response;
+    EXPECT_TRUE(admin->GetServerInfo(&call, admin::v1::GetServerInfoRequest(), &response).ok());
+    return response;
+  };
+  const admin::v1::GetServerInfoResponse product = info("");
+  EXPECT_EQ(product.version(), "0.1.0");
+  EXPECT_EQ(product.data_dir(), "");
+  EXPECT_EQ(product.model_repo(), "");
+  EXPECT_EQ(product.git_revision(), "");
+  EXPECT_EQ(info("s3cret").data_dir(), options_.data_dir);
+}
+
+TEST_F(ServerRuntimeTest, AnEmptyAdminTokenFileIsRefused) {
+  const std::string token_file = dir_.File("empty-token");
+  std::ofstream(token_file) << "\n";
+  options_.admin_token_file = token_file;
+  EXPECT_THAT(StartServer(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                      HasSubstr("--admin_token_file: the file holds no token")));
 }
 
 TEST_F(ServerRuntimeTest, ModuleStartFailureStopsStartupNamingTheService) {

@@ -36,7 +36,8 @@ using ::testing::HasSubstr;
 // listening on a free loopback port.
 class Shard {
  public:
-  Shard(const std::string& dir, const ConformanceLimits& limits) : executor_(4) {
+  Shard(const std::string& dir, const ConformanceLimits& limits, int64_t max_checkpoints = 16)
+      : executor_(4) {
     absl::StatusOr<std::unique_ptr<store::FeatureStore>> local =
         store::OpenLocalStore(store::testing::LocalOptionsFor(dir + "/db", limits));
     EXPECT_THAT(local.status(), IsOk());
@@ -44,7 +45,7 @@ class Shard {
     CallPolicy policy;
     policy.executor = &executor_;
     policy.service_name = "feature_store";
-    service_ = std::make_unique<FeatureStoreService>(policy, dir + "/checkpoints");
+    service_ = std::make_unique<FeatureStoreService>(policy, dir + "/checkpoints", max_checkpoints);
     service_->set_store(store_.get());
     server_ = std::make_unique<recsys::testing::LoopbackServer>(
         std::vector<grpc::Service*>{service_.get()});
@@ -208,6 +209,22 @@ TEST(RemoteStoreTest, CheckpointWritesOneCopyPerShard) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exists")));
   EXPECT_THAT(s->remote->Checkpoint("../escape").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("one path component")));
+}
+
+TEST(RemoteStoreTest, CheckpointsBeyondTheCapAreRefused) {
+  recsys::testing::TempDir dir;
+  Shard shard(dir.path(), {}, /*max_checkpoints=*/2);
+  RemoteStoreOptions options;
+  options.shards = InsecureShardChannels({shard.target()});
+  absl::StatusOr<std::unique_ptr<store::FeatureStore>> remote = OpenRemoteStore(options);
+  ASSERT_THAT(remote.status(), IsOk());
+  ASSERT_THAT((*remote)->IngestEvents({MakeEvent("a", 1)}).status(), IsOk());
+  EXPECT_THAT((*remote)->Checkpoint("one").status(), IsOk());
+  EXPECT_THAT((*remote)->Checkpoint("two").status(), IsOk());
+  EXPECT_THAT(
+      (*remote)->Checkpoint("three").status(),
+      StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("2 checkpoints are kept under")));
+  EXPECT_FALSE(std::filesystem::exists(dir.File("checkpoints/three")));
 }
 
 TEST(RemoteStoreTest, LargeAppendsAreSplitIntoSeveralMessages) {
