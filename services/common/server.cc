@@ -21,6 +21,7 @@
 #include "services/common/build_info.h"
 #include "services/common/files.h"
 #include "services/common/logging.h"
+#include "services/common/malformed_request.h"
 
 namespace recsys {
 namespace {
@@ -190,7 +191,8 @@ absl::Status Server::BuildGrpcServer() {
   }
   rpc_metrics_ = std::make_unique<RpcMetrics>(*metrics_registry_, service_names);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-  creators.push_back(rpc_metrics_->NewInterceptorFactory());
+  creators.push_back(NewMalformedRequestInterceptorFactory());  // before metrics: it fixes
+  creators.push_back(rpc_metrics_->NewInterceptorFactory());    // the status they count
   builder.experimental().SetInterceptorCreators(std::move(creators));
 
   grpc_server_ = builder.BuildAndStart();

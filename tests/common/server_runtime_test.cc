@@ -319,26 +319,55 @@ TEST_F(ServerRuntimeTest, IdleConnectionsToTheMetricsPortDoNotStallAScrape) {
   EXPECT_THAT(scrape->body, HasSubstr("recsys_build_info{"));
 }
 
+// One unary call of raw request bytes to `method`, as a client with a broken encoder would.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                     const std::string& bytes) {
+  grpc::ClientContext call;
+  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::GenericStub generic(channel);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&call, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = s;
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  return status;
+}
+
+TEST_F(ServerRuntimeTest, RequestBytesThatDoNotParseAreInvalidArgumentAndCounted) {
+  ASSERT_THAT(StartServer(), IsOk());
+  // A varint that never ends, a length-delimited field longer than the message, a string
+  // field (text = 1) holding invalid UTF-8.
+  for (const std::string& bytes : {std::string("\xff\xff\xff\xff"), std::string("\x0a\x7f\x01"),
+                                   std::string("\x0a\x02\xc3\x28")}) {
+    const grpc::Status s = RawCall(channel_, "/recsys.testing.v1.EchoService/Echo", bytes);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(),
+                HasSubstr("could not be parsed as recsys.testing.v1.EchoRequest"));
+  }
+  const std::string echo =
+      R"(grpc_method="Echo",grpc_service="recsys.testing.v1.EchoService",grpc_type="unary")";
+  EXPECT_THAT(ScrapeText(), HasSubstr(absl::StrCat(
+                                "recsys_grpc_server_handled_total{grpc_code=\"INVALID_ARGUMENT\",",
+                                echo, "} 3")));
+  EchoRequest request;
+  EchoResponse response;
+  EXPECT_TRUE(Echo(request, &response).ok());  // still serving
+}
+
 TEST_F(ServerRuntimeTest, UnknownMethodsShareOneBoundedSeries) {
   ASSERT_THAT(StartServer(), IsOk());
   for (const char* method : {"/recsys.testing.v1.EchoService/Nope", "/made.up.Service/X"}) {
-    grpc::ClientContext call;
-    grpc::Slice empty_message("");
-    grpc::ByteBuffer request(&empty_message, 1), response;
-    grpc::GenericStub generic(channel_);
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    grpc::Status status;
-    generic.UnaryCall(&call, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-      std::lock_guard<std::mutex> lock(mu);
-      status = s;
-      done = true;
-      cv.notify_one();
-    });
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done; });
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << method;
+    EXPECT_EQ(RawCall(channel_, method, "").error_code(), grpc::StatusCode::UNIMPLEMENTED)
+        << method;
   }
   const std::string text = ScrapeText();
   EXPECT_THAT(text, ::testing::Not(HasSubstr("made.up.Service")));
