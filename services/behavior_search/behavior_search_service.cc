@@ -55,12 +55,12 @@ void BehaviorSearchService::Stop() {
 
 absl::StatusOr<BehaviorSearchService::Prepared> BehaviorSearchService::Prepare(
     const v1::ScoreRequest& request) {
+  const common::v1::ModelSpec& spec = request.model();
+  Prepared p;
+  RECSYS_ASSIGN_OR_RETURN(p.served, host_.Resolve(spec));  // which model first
   RECSYS_RETURN_IF_ERROR(CheckRequestCount("queries", request.queries_size(),
                                            context_.max_batch_users,
                                            context_.Flag("max_batch_users")));
-  const common::v1::ModelSpec& spec = request.model();
-  Prepared p;
-  RECSYS_ASSIGN_OR_RETURN(p.served, host_.Resolve(spec));
   const BehaviorModel& model = *p.served.model;
   const int64_t categories = model.config().num_categories;
   const std::string served = absl::StrCat(spec.name(), " version ", p.served.version);

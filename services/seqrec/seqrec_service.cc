@@ -102,10 +102,10 @@ void SeqRecService::Stop() {
 }
 
 absl::StatusOr<SeqRecService::Prepared> SeqRecService::Prepare(
-    const common::v1::ModelSpec& spec, const std::vector<const common::v1::UserRef*>& users,
-    const char* field) {
+    const common::v1::ModelSpec& spec, ModelHost<SeqRecModel>::Served served,
+    const std::vector<const common::v1::UserRef*>& users, const char* field) {
   Prepared p;
-  RECSYS_ASSIGN_OR_RETURN(p.served, host_.Resolve(spec));
+  p.served = std::move(served);
   RECSYS_ASSIGN_OR_RETURN(
       std::vector<ResolvedHistory> histories,
       host_.ReadHistories(users, spec, p.served, p.served.model->max_history(), field));
@@ -126,6 +126,8 @@ absl::StatusOr<std::vector<float>> SeqRecService::Vectors(Prepared& prepared,
 
 absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreRequest& request,
                                     v1::ScoreResponse* response) {
+  // Which model first: a request for no model, or an unknown one, says so before anything else.
+  RECSYS_ASSIGN_OR_RETURN(ModelHost<SeqRecModel>::Served served, host_.Resolve(request.model()));
   RECSYS_RETURN_IF_ERROR(CheckRequestCount("queries", request.queries_size(),
                                            context_.max_batch_users,
                                            context_.Flag("max_batch_users")));
@@ -137,7 +139,8 @@ absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreReques
         limits_.max_candidates, context_.Flag("max_candidates")));
     users.push_back(&query.user());
   }
-  RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
+  RECSYS_ASSIGN_OR_RETURN(Prepared p,
+                          Prepare(request.model(), std::move(served), users, "queries"));
   const SeqRecModel& model = *p.served.model;
   // Candidates are checked before the forward pass, so a bad id costs no compute.
   std::vector<std::vector<int64_t>> rows(request.queries_size());
@@ -172,6 +175,7 @@ absl::Status SeqRecService::DoScore(const RpcContext& ctx, const v1::ScoreReques
 
 absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::RecommendRequest& request,
                                         v1::RecommendResponse* response) {
+  RECSYS_ASSIGN_OR_RETURN(ModelHost<SeqRecModel>::Served served, host_.Resolve(request.model()));
   RECSYS_RETURN_IF_ERROR(CheckRequestCount("queries", request.queries_size(),
                                            context_.max_batch_users,
                                            context_.Flag("max_batch_users")));
@@ -182,7 +186,8 @@ absl::Status SeqRecService::DoRecommend(const RpcContext& ctx, const v1::Recomme
         "retrieval: ", request.retrieval(),
         " is not RETRIEVAL_UNSPECIFIED, RETRIEVAL_EXACT or RETRIEVAL_INDEX"));
   }
-  RECSYS_ASSIGN_OR_RETURN(Prepared p, Prepare(request.model(), users, "queries"));
+  RECSYS_ASSIGN_OR_RETURN(Prepared p,
+                          Prepare(request.model(), std::move(served), users, "queries"));
   const SeqRecModel& model = *p.served.model;
   const int64_t max_k = std::min(limits_.max_k, model.num_items());
   int64_t fetch = 0;  // top-K fetched per user: enough for the largest k (and category filtering)

@@ -75,7 +75,9 @@ class SeqRecService final : public v1::SeqRecService::CallbackService {
   };
 
  private:
+  // The users' histories on the version `served` (resolved from spec first).
   absl::StatusOr<Prepared> Prepare(const common::v1::ModelSpec& spec,
+                                   ModelHost<SeqRecModel>::Served served,
                                    const std::vector<const common::v1::UserRef*>& users,
                                    const char* field);
   absl::StatusOr<std::vector<float>> Vectors(Prepared& prepared, const RpcContext& ctx);

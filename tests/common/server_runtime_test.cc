@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
@@ -22,6 +21,7 @@
 #include "tests/common/echo_service.h"
 #include "tests/testing/free_port.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -319,36 +319,14 @@ TEST_F(ServerRuntimeTest, IdleConnectionsToTheMetricsPortDoNotStallAScrape) {
   EXPECT_THAT(scrape->body, HasSubstr("recsys_build_info{"));
 }
 
-// One unary call of raw request bytes to `method`, as a client with a broken encoder would.
-grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                     const std::string& bytes) {
-  grpc::ClientContext call;
-  call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1), response;
-  grpc::GenericStub generic(channel);
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  grpc::Status status;
-  generic.UnaryCall(&call, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-    std::lock_guard<std::mutex> lock(mu);
-    status = s;
-    done = true;
-    cv.notify_one();
-  });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
-  return status;
-}
-
 TEST_F(ServerRuntimeTest, RequestBytesThatDoNotParseAreInvalidArgumentAndCounted) {
   ASSERT_THAT(StartServer(), IsOk());
   // A varint that never ends, a length-delimited field longer than the message, a string
   // field (text = 1) holding invalid UTF-8.
   for (const std::string& bytes : {std::string("\xff\xff\xff\xff"), std::string("\x0a\x7f\x01"),
                                    std::string("\x0a\x02\xc3\x28")}) {
-    const grpc::Status s = RawCall(channel_, "/recsys.testing.v1.EchoService/Echo", bytes);
+    const grpc::Status s =
+        recsys::testing::RawUnaryCall(channel_, "/recsys.testing.v1.EchoService/Echo", bytes);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(s.error_message(),
                 HasSubstr("could not be parsed as recsys.testing.v1.EchoRequest"));
@@ -366,7 +344,8 @@ TEST_F(ServerRuntimeTest, RequestBytesThatDoNotParseAreInvalidArgumentAndCounted
 TEST_F(ServerRuntimeTest, UnknownMethodsShareOneBoundedSeries) {
   ASSERT_THAT(StartServer(), IsOk());
   for (const char* method : {"/recsys.testing.v1.EchoService/Nope", "/made.up.Service/X"}) {
-    EXPECT_EQ(RawCall(channel_, method, "").error_code(), grpc::StatusCode::UNIMPLEMENTED)
+    EXPECT_EQ(recsys::testing::RawUnaryCall(channel_, method, "").error_code(),
+              grpc::StatusCode::UNIMPLEMENTED)
         << method;
   }
   const std::string text = ScrapeText();

@@ -2,6 +2,10 @@
 // through reflection, a /metrics scrape over HTTP, recsys-cli against it, and a clean exit on
 // SIGTERM within the drain timeout.
 #include <gmock/gmock.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/descriptor_database.h>
+#include <google/protobuf/dynamic_message.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
@@ -9,14 +13,16 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <optional>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/cli/reflection_client.h"
 #include "tests/testing/http_get.h"
+#include "tests/testing/model_fixtures.h"
+#include "tests/testing/raw_call.h"
 #include "tests/testing/server_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
@@ -260,6 +266,110 @@ TEST_F(ServerBinaryTest, ServesTheDareModelsOfItsRepositoryToTheCli) {
   EXPECT_THAT(r.err, HasSubstr("INVALID_ARGUMENT: queries[0].candidates[0].item_id: item 99999"));
   recsys::testing::RunResult health = Cli({"health"});
   EXPECT_THAT(health.out, HasSubstr("SERVING      recsys.behavior_search.v1.BehaviorSearchService"));
+}
+
+// The services the server lists, described by the server itself through reflection, so a
+// service added later is covered as soon as the binary hosts it.
+class ReflectedServices {
+ public:
+  explicit ReflectedServices(const std::shared_ptr<grpc::Channel>& channel)
+      : pool_(&database_), factory_(&pool_) {
+    absl::StatusOr<std::vector<std::string>> listed = cli::ListServices(channel, absl::Seconds(5));
+    EXPECT_THAT(listed, IsOk());
+    if (!listed.ok()) return;
+    for (const std::string& name : *listed) {
+      if (name.rfind("recsys.", 0) != 0) continue;
+      grpc::reflection::v1alpha::ServerReflectionRequest request;
+      request.set_file_containing_symbol(name);
+      auto response = cli::Reflect(channel, request, absl::Seconds(5));
+      EXPECT_THAT(response, IsOk());
+      if (!response.ok()) continue;
+      for (const std::string& bytes :
+           response->file_descriptor_response().file_descriptor_proto()) {
+        google::protobuf::FileDescriptorProto file;
+        EXPECT_TRUE(file.ParseFromString(bytes));
+        database_.Add(file);  // a file seen twice keeps its first copy
+      }
+      services_.push_back(pool_.FindServiceByName(name));
+      EXPECT_NE(services_.back(), nullptr) << name;
+    }
+  }
+
+  const std::vector<const google::protobuf::ServiceDescriptor*>& services() const {
+    return services_;
+  }
+
+  // A request of `method` whose ModelSpec field `model` names `model_name`; "" when the
+  // request has no such field.
+  std::string WithModelName(const google::protobuf::MethodDescriptor& method,
+                            const std::string& model_name) {
+    const google::protobuf::FieldDescriptor* model = method.input_type()->FindFieldByName("model");
+    if (model == nullptr || model->message_type() == nullptr ||
+        model->message_type()->full_name() != "recsys.common.v1.ModelSpec") {
+      return "";
+    }
+    std::unique_ptr<google::protobuf::Message> request(
+        factory_.GetPrototype(method.input_type())->New());
+    google::protobuf::Message* spec =
+        request->GetReflection()->MutableMessage(request.get(), model);
+    spec->GetReflection()->SetString(spec, spec->GetDescriptor()->FindFieldByName("name"),
+                                     model_name);
+    return request->SerializeAsString();
+  }
+
+ private:
+  google::protobuf::SimpleDescriptorDatabase database_;
+  google::protobuf::DescriptorPool pool_;
+  google::protobuf::DynamicMessageFactory factory_;
+  std::vector<const google::protobuf::ServiceDescriptor*> services_;
+};
+
+// Malformed and hostile requests on every unary method of every hosted service: each gets a
+// clear status, and the server serves on after all of them.
+TEST_F(ServerBinaryTest, HostileRequestsGetClearAnswersOnEveryMethodAndTheServerServesOn) {
+  recsys::testing::CopyModelFixture("sasrec-tiny", dir_.File("data/models"), "sasrec");
+  recsys::testing::CopyModelFixture("dare-tiny", dir_.File("data/models"), "dare");
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ReflectedServices reflected(channel_);
+  ASSERT_GE(reflected.services().size(), 4u);  // admin, feature store, seqrec, behavior search
+  const std::vector<std::string> garbage = {
+      std::string("\xff\xff\xff\xff\xff"),  // a varint that never ends
+      std::string("\x0a\x7f\x01"),          // a field longer than the message
+      std::string(4096, '\xee')};           // noise
+  int methods = 0, model_methods = 0;
+  for (const google::protobuf::ServiceDescriptor* service : reflected.services()) {
+    for (int m = 0; m < service->method_count(); ++m) {
+      const google::protobuf::MethodDescriptor& method = *service->method(m);
+      if (method.client_streaming() || method.server_streaming()) continue;
+      ++methods;
+      const std::string path = absl::StrCat("/", service->full_name(), "/", method.name());
+      for (const std::string& bytes : garbage) {
+        const grpc::Status s = recsys::testing::RawUnaryCall(channel_, path, bytes);
+        // Garbage can also happen to parse: then the request is refused on its content.
+        if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) continue;
+        EXPECT_NE(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << path;
+        EXPECT_NE(s.error_code(), grpc::StatusCode::INTERNAL) << path << ": " << s.error_message();
+        EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN) << path << ": " << s.error_message();
+      }
+      const std::string unnamed = reflected.WithModelName(method, "");
+      if (unnamed.empty()) continue;  // no ModelSpec in this request
+      ++model_methods;
+      grpc::Status s = recsys::testing::RawUnaryCall(channel_, path, unnamed);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << path;
+      EXPECT_THAT(s.error_message(), HasSubstr("model.name is required")) << path;
+      // A 1 MB model name comes back quoted short, not echoed whole.
+      s = recsys::testing::RawUnaryCall(channel_, path,
+                                        reflected.WithModelName(method, std::string(1 << 20, 'm')));
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND) << path;
+      EXPECT_LT(s.error_message().size(), 1024u) << path;
+      EXPECT_THAT(s.error_message(), HasSubstr("(1048576 bytes)")) << path;
+    }
+  }
+  EXPECT_GE(methods, 12);
+  EXPECT_EQ(model_methods, 3);  // seqrec Recommend and Score, behavior_search Score
+  EXPECT_EQ(Health(""), HealthStatus::SERVING);
+  recsys::testing::RunResult r = Cli({"health"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
 }
 
 TEST_F(ServerBinaryTest, CliReportsAnUnreachableServer) {

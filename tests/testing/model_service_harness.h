@@ -7,7 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,20 +19,11 @@
 #include "services/common/model_host.h"
 #include "services/common/model_service.h"
 #include "tests/testing/loopback_server.h"
+#include "tests/testing/model_fixtures.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
 namespace recsys::testing {
-
-// Copies version 1 of a committed fixture (tests/models/testdata/<fixture>/1) to
-// <repo>/<name>/<version>.
-inline void CopyModelFixture(const std::string& fixture, const std::string& repo,
-                             const std::string& name, int version = 1) {
-  namespace fs = std::filesystem;
-  fs::create_directories(absl::StrCat(repo, "/", name));
-  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
-           absl::StrCat(repo, "/", name, "/", version), fs::copy_options::recursive);
-}
 
 // `count` events of one user, oldest first: event i has id "e<i>", item item_of(i), category
 // category_of(i) (0 without it) and timestamp i ms.
