@@ -186,12 +186,8 @@ TEST_F(ServerBinaryTest, CliHealthInfoAndList) {
 TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
   // The tiny exports the model parity tests use, as two models of the repository.
   namespace fs = std::filesystem;
-  for (const auto& [model, fixture] : {std::pair<const char*, const char*>{"sasrec", "sasrec-tiny"},
-                                       {"bert4rec", "bert4rec-tiny"}}) {
-    fs::create_directories(dir_.File(absl::StrCat("data/models/", model)));
-    fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
-             dir_.File(absl::StrCat("data/models/", model, "/1")), fs::copy_options::recursive);
-  }
+  recsys::testing::CopyModelFixture("sasrec-tiny", dir_.File("data/models"), "sasrec");
+  recsys::testing::CopyModelFixture("bert4rec-tiny", dir_.File("data/models"), "bert4rec");
   ASSERT_NO_FATAL_FAILURE(StartServer());
   {
     std::ofstream events(dir_.File("events.jsonl"));
@@ -249,10 +245,7 @@ TEST_F(ServerBinaryTest, ServesTheSeqRecModelsOfItsRepositoryToTheCli) {
 }
 
 TEST_F(ServerBinaryTest, ServesTheDareModelsOfItsRepositoryToTheCli) {
-  namespace fs = std::filesystem;
-  fs::create_directories(dir_.File("data/models/dare"));
-  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/dare-tiny/1"), dir_.File("data/models/dare/1"),
-           fs::copy_options::recursive);
+  recsys::testing::CopyModelFixture("dare-tiny", dir_.File("data/models"), "dare");
   ASSERT_NO_FATAL_FAILURE(StartServer());
   recsys::testing::RunResult r =
       Cli({"ctr", "--model=dare", "--history=3,4,5,6", "--history_categories=1,2,3,1",
