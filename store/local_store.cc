@@ -267,12 +267,16 @@ absl::StatusOr<std::vector<UserHistory>> LocalStore::GetHistories(
   std::vector<UserHistory> histories;
   histories.reserve(user_ids.size());
   absl::Status status;
+  int64_t events = 0;
   for (const std::string& user_id : user_ids) {
     absl::StatusOr<UserHistory> history = ReadHistory(user_id, query, snapshot);
     if (!history.ok()) {
       status = history.status();
       break;
     }
+    events += static_cast<int64_t>(history->behaviors.size());
+    status = CheckReplyEvents(events, options_.limits.max_reply_events);
+    if (!status.ok()) break;  // stop reading: what is held is one history beyond the budget
     histories.push_back(*std::move(history));
   }
   db_->ReleaseSnapshot(snapshot);

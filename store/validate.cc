@@ -148,16 +148,24 @@ absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
 
 absl::Status ValidateLimits(const StoreLimits& l, const char* who) {
   const std::pair<const char*, int64_t> limits[] = {
-      {"max_ingest_batch", l.max_ingest_batch},   {"max_batch_users", l.max_batch_users},
-      {"max_history_length", l.max_history_length}, {"max_batch_items", l.max_batch_items},
+      {"max_ingest_batch", l.max_ingest_batch},       {"max_batch_users", l.max_batch_users},
+      {"max_history_length", l.max_history_length},   {"max_batch_items", l.max_batch_items},
       {"max_item_text_bytes", l.max_item_text_bytes}, {"max_embedding_dim", l.max_embedding_dim},
-      {"max_batch_queries", l.max_batch_queries}, {"max_k", l.max_k}};
+      {"max_batch_queries", l.max_batch_queries},     {"max_k", l.max_k},
+      {"max_reply_events", l.max_reply_events}};
   for (const auto& [name, value] : limits) {
     if (value < 1) {
       return absl::InvalidArgumentError(absl::StrCat(who, ": ", name, " (", value, ") must be >= 1"));
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckReplyEvents(int64_t events, int64_t max_reply_events) {
+  if (events <= max_reply_events) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "GetHistories: the reply would hold more than ", max_reply_events,
+      " events (--feature_store_max_reply_events); ask for fewer users or a smaller max_events"));
 }
 
 absl::Status ValidateTableSpec(const TableSpec& spec, int64_t max_dim) {

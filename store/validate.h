@@ -23,6 +23,9 @@ absl::Status ValidateLimits(const StoreLimits& limits, const char* who);
 absl::Status ValidateEvents(absl::Span<const Event> events, int64_t max_batch);
 absl::Status ValidateItems(absl::Span<const Item> items, int64_t max_batch, int64_t max_text_bytes);
 absl::Status ValidateItemIds(absl::Span<const int64_t> item_ids, int64_t max_batch);
+// RESOURCE_EXHAUSTED once a GetHistories reply has gathered more than max_reply_events.
+absl::Status CheckReplyEvents(int64_t events, int64_t max_reply_events);
+
 absl::Status ValidateHistoryRequest(absl::Span<const std::string> user_ids,
                                     const HistoryQuery& query, int64_t max_users,
                                     int64_t max_history_length);

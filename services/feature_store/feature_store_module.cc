@@ -26,6 +26,8 @@ RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_batch_users, max_batch_users, 
                        "Feature store: user ids per GetHistories call.")
 RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_history_length, max_history_length, 100000,
                        "Feature store: most events GetHistories returns per user.")
+ABSL_FLAG(int64_t, feature_store_max_reply_events, 400000,
+          "Feature store: events one GetHistories returns in all; more is RESOURCE_EXHAUSTED.");
 RECSYS_FLAG_WITH_ALIAS(int64_t, feature_store_max_batch_items, max_batch_items, 10000,
                        "Feature store: item ids per GetItems/GetEmbeddings call and per upload "
                        "chunk.")
@@ -109,6 +111,7 @@ absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(
   limits.max_embedding_dim = feature_store_max_embedding_dim_FlagValue();
   limits.max_batch_queries = feature_store_max_batch_queries_FlagValue();
   limits.max_k = feature_store_max_k_FlagValue();
+  limits.max_reply_events = absl::GetFlag(FLAGS_feature_store_max_reply_events);
   RECSYS_RETURN_IF_ERROR(
       CheckPositiveFlags({{"--feature_store_max_events_per_user", options.max_events_per_user},
                           {"--feature_store_max_ingest_batch", limits.max_ingest_batch},
@@ -118,7 +121,8 @@ absl::StatusOr<FeatureStoreModuleOptions> FeatureStoreOptionsFromFlags(
                           {"--feature_store_max_item_text_bytes", limits.max_item_text_bytes},
                           {"--feature_store_max_embedding_dim", limits.max_embedding_dim},
                           {"--feature_store_max_batch_queries", limits.max_batch_queries},
-                          {"--feature_store_max_k", limits.max_k}}));
+                          {"--feature_store_max_k", limits.max_k},
+                          {"--feature_store_max_reply_events", limits.max_reply_events}}));
   out.max_checkpoints = absl::GetFlag(FLAGS_feature_store_max_checkpoints);
   RECSYS_RETURN_IF_ERROR(
       CheckPositiveFlags({{"--feature_store_max_checkpoints", out.max_checkpoints}}));

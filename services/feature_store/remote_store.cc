@@ -204,6 +204,9 @@ class RemoteStore final : public store::FeatureStore {
           }
           return absl::OkStatus();
         }));
+    int64_t events = 0;  // every shard kept its own budget; the merged reply keeps this one
+    for (const store::UserHistory& h : out) events += static_cast<int64_t>(h.behaviors.size());
+    RECSYS_RETURN_IF_ERROR(store::CheckReplyEvents(events, options_.limits.max_reply_events));
     return out;
   }
 

@@ -21,6 +21,7 @@ StoreLimits StoreLimitsFor(const ConformanceLimits& limits) {
   l.max_history_length = limits.max_history_length;
   l.max_batch_items = limits.max_batch_items;
   l.max_item_text_bytes = limits.max_item_text_bytes;
+  l.max_reply_events = limits.max_reply_events;
   return l;
 }
 
@@ -59,7 +60,8 @@ std::vector<int64_t> Items(const UserHistory& h) {
 
 class Fixture {
  public:
-  explicit Fixture(const StoreFactory& factory) : store_(factory.open(dir_.path(), limits_)) {}
+  explicit Fixture(const StoreFactory& factory, ConformanceLimits limits = {})
+      : limits_(limits), store_(factory.open(dir_.path(), limits_)) {}
   FeatureStore& store() { return *store_; }
   UserHistory History(const std::string& user, int64_t max_events = 1000) {
     absl::StatusOr<std::vector<UserHistory>> h =
@@ -73,6 +75,24 @@ class Fixture {
   ConformanceLimits limits_;
   std::shared_ptr<FeatureStore> store_;
 };
+
+TEST_P(FeatureStoreConformance, AReplyBeyondItsEventBudgetIsRefused) {
+  ConformanceLimits limits;
+  limits.max_reply_events = 5;
+  Fixture f(GetParam(), limits);
+  for (const char* user : {"a", "b"}) {
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_THAT(
+          f.store().IngestEvents({MakeEvent(user, absl::StrCat(user, i), i + 1, i)}).status(),
+          IsOk());
+    }
+  }
+  EXPECT_EQ(f.History("a").behaviors.size(), 3u);
+  EXPECT_THAT(f.store().GetHistories({"a", "b"}, HistoryQuery{10, std::nullopt}).status(),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("more than 5 events (--feature_store_max_reply_events)")));
+  EXPECT_THAT(f.store().GetHistories({"a", "b"}, HistoryQuery{2, std::nullopt}).status(), IsOk());
+}
 
 TEST_P(FeatureStoreConformance, UnknownUserHasAnEmptyHistory) {
   Fixture f(GetParam());

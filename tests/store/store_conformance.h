@@ -25,6 +25,7 @@ struct ConformanceLimits {
   int64_t max_history_length = 1000;
   int64_t max_batch_items = 100;
   int64_t max_item_text_bytes = 1000;
+  int64_t max_reply_events = 400000;
 };
 
 // The request limits of ConformanceLimits (the rest at their defaults).

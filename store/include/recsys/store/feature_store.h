@@ -32,6 +32,9 @@ struct StoreLimits {
   int64_t max_ingest_batch = 10000;    // events per IngestEvents, items per UpsertItems
   int64_t max_batch_users = 1024;      // user ids per GetHistories
   int64_t max_history_length = 100000; // HistoryQuery::max_events
+  // Events one GetHistories returns in all (RESOURCE_EXHAUSTED beyond): bounds the memory
+  // and the reply of a call naming many users with long histories.
+  int64_t max_reply_events = 400000;
   int64_t max_batch_items = 10000;     // ids per GetItems / GetEmbeddings / upload Append
   int64_t max_item_text_bytes = 64 << 10;
   int64_t max_embedding_dim = 4096;
