@@ -27,6 +27,8 @@ int IntraOpBudget() {
 
 int IntraOpThreadsHere() { return omp_get_max_threads(); }
 
+void UseIntraOpBudgetHere() { omp_set_num_threads(IntraOpBudget()); }
+
 ComputeScope::ComputeScope(int want) {
   const int total = IntraOpBudget();
   const int sharing = in_flight.fetch_add(1) + 1;

@@ -261,7 +261,10 @@ int main(int argc, char** argv) {
   ctx.target = channel_options.target;
   ctx.timeout = timeout;
   ctx.json = absl::GetFlag(FLAGS_json);
-  if (const std::string file = absl::GetFlag(FLAGS_admin_token_file); !file.empty()) {
+  // The token goes only with the commands that need it (admin calls, and info's paths).
+  const bool admin_command = command == "reload" || command == "checkpoint" || command == "info";
+  if (const std::string file = absl::GetFlag(FLAGS_admin_token_file);
+      !file.empty() && admin_command) {
     absl::StatusOr<std::string> token = recsys::ReadFileForFlag("--admin_token_file", file);
     if (!token.ok()) {
       std::cerr << "recsys-cli: " << token.status().message() << "\n";

@@ -1,11 +1,16 @@
 #include "services/common/executor.h"
 
+#include "recsys/kernels/parallelism.h"
+
 namespace recsys {
 
 Executor::Executor(int threads) {
   workers_.reserve(threads < 1 ? 1 : threads);
   for (int i = 0; i < (threads < 1 ? 1 : threads); ++i) {
-    workers_.emplace_back([this] { WorkerLoop(); });
+    workers_.emplace_back([this] {
+      kernels::UseIntraOpBudgetHere();  // handler bodies reach OpenMP code (FAISS, kernels)
+      WorkerLoop();
+    });
   }
 }
 

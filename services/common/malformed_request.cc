@@ -28,10 +28,14 @@ std::string RequestType(const char* method) {
 
 class MalformedRequestInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit MalformedRequestInterceptor(const char* method) : method_(method) {}
+  // one_request: the method reads one request message (unary, server streaming); for client
+  // streams a null received message is also the stream's normal end.
+  MalformedRequestInterceptor(const char* method, bool one_request)
+      : method_(method), one_request_(one_request) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+    if (one_request_ &&
+        methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() == nullptr) {
       malformed_ = true;  // the request bytes did not deserialize
     }
@@ -50,6 +54,7 @@ class MalformedRequestInterceptor final : public grpc::experimental::Interceptor
 
  private:
   const char* const method_;
+  const bool one_request_;
   bool malformed_ = false;
 };
 
@@ -57,7 +62,9 @@ class Factory final : public grpc::experimental::ServerInterceptorFactoryInterfa
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MalformedRequestInterceptor(info->method());
+    using Type = grpc::experimental::ServerRpcInfo::Type;
+    return new MalformedRequestInterceptor(
+        info->method(), info->type() == Type::UNARY || info->type() == Type::SERVER_STREAMING);
   }
 };
 

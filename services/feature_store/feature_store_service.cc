@@ -105,8 +105,9 @@ class UploadReactor final : public grpc::ServerReadReactor<v1::UploadEmbeddingsR
 int64_t CountDirectories(const std::string& dir) {
   std::error_code error;
   int64_t n = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    if (entry.is_directory(error)) ++n;
+  for (std::filesystem::directory_iterator it(dir, error), end; !error && it != end;
+       it.increment(error)) {
+    if (it->is_directory(error)) ++n;
   }
   return n;
 }
@@ -276,7 +277,10 @@ grpc::ServerUnaryReactor* FeatureStoreService::Checkpoint(grpc::CallbackServerCo
           return absl::InvalidArgumentError(absl::StrCat(
               "directory ", Quote(name), " must be one path component (no '/'), 1..255 bytes"));
         }
-        std::lock_guard<std::mutex> lock(checkpoint_mu_);
+        std::unique_lock<std::mutex> lock(checkpoint_mu_, std::try_to_lock);
+        if (!lock.owns_lock()) {  // a checkpoint can take minutes: do not queue handlers on it
+          return absl::UnavailableError("another Checkpoint is being written; retry later");
+        }
         const int64_t kept = CountDirectories(checkpoint_root_);
         if (kept >= max_checkpoints_) {
           return absl::ResourceExhaustedError(absl::StrCat(

@@ -53,6 +53,17 @@ TEST_F(ParallelismTest, ComputationsInFlightShareTheBudget) {
   EXPECT_EQ(alone_again.threads(), 4);
 }
 
+TEST_F(ParallelismTest, APoolThreadIsCappedAtTheBudget) {
+  SetIntraOpBudget(1);
+  int here = 0;
+  std::thread t([&] {
+    UseIntraOpBudgetHere();
+    here = IntraOpThreadsHere();
+  });
+  t.join();
+  EXPECT_EQ(here, 1);
+}
+
 TEST_F(ParallelismTest, NeverLessThanOneThread) {
   SetIntraOpBudget(1);
   absl::Notification opened, done;

@@ -21,6 +21,11 @@ int IntraOpBudget();
 // The team size a parallel region started on this thread would get now.
 int IntraOpThreadsHere();
 
+// Caps this thread's OpenMP teams at the budget outside any ComputeScope: for the threads of
+// a pool (a server's handler threads) whose calls reach OpenMP code (FAISS, the kernels)
+// without a scope. Call once, first thing on the thread.
+void UseIntraOpBudgetHere();
+
 class ComputeScope {
  public:
   // want: threads this computation would use alone (<= 0: the whole budget).
