@@ -2,8 +2,10 @@
 // threads gather what is queued into batches of up to max_batch and run the model once per
 // batch.
 //
-// - A worker that finds requests while no batch is being computed takes them at once: a quiet
-//   service never waits for company. What arrives while a batch is computed queues, and the
+// - A request that finds the batcher idle (nothing queued, nothing computing) is computed at
+//   once on its caller's thread, saving two thread hand-offs; it counts as a batch computing,
+//   so at most `workers` batches compute at a time either way. A quiet service never waits
+//   for company. What arrives while a batch is computed queues, and the
 //   next free worker takes it all (up to max_batch) as one batch, so batches fill under load.
 // - Only a worker that frees up while other batches are still computed lets its batch form:
 //   it waits until max_batch are queued, the oldest has waited max_delay, or no batch is
@@ -115,6 +117,7 @@ class DynamicBatcher {
     pending->request = std::move(request);
     pending->deadline = deadline;
     pending->enqueued = absl::Now();
+    bool run_here = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return absl::UnavailableError(absl::StrCat(options_.name, " is stopping"));
@@ -124,8 +127,22 @@ class DynamicBatcher {
                                                          " requests queued, the limit (",
                                                          options_.max_queue, ")"));
       }
-      queue_.push_back(pending);
-      metrics_.SetDepth(queue_.size());
+      if (queue_.empty() && computing_ == 0) {
+        ++computing_;  // idle: compute it here, below
+        run_here = true;
+      } else {
+        queue_.push_back(pending);
+        metrics_.SetDepth(queue_.size());
+      }
+    }
+    if (run_here) {
+      std::vector<std::shared_ptr<Pending>> alone = {pending};
+      {
+        kernels::ComputeScope scope(kernels::IntraOpBudget());  // alone: the whole budget
+        Compute(alone);
+      }
+      BatchDone();
+      return std::move(pending->result);
     }
     ready_.notify_one();
     if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
@@ -155,6 +172,8 @@ class DynamicBatcher {
     for (auto& p : left) Finish(*p, absl::UnavailableError(absl::StrCat(options_.name, " stopped")));
     for (std::thread& t : workers_) t.join();
     workers_.clear();
+    std::unique_lock<std::mutex> lock(mu_);  // a request computed on its caller's thread
+    ready_.wait(lock, [this] { return computing_ == 0; });
   }
 
  private:
@@ -175,7 +194,9 @@ class DynamicBatcher {
   // stopping. The caller computes it and then calls BatchDone().
   std::vector<std::shared_ptr<Pending>> NextBatch(int* threads) {
     std::unique_lock<std::mutex> lock(mu_);
-    ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    // A free worker slot: workers - batches computing (a caller's own counts as one).
+    ready_.wait(lock,
+                [this] { return stopping_ || (!queue_.empty() && computing_ < options_.workers); });
     if (stopping_) return {};
     const absl::Time flush = queue_.front()->enqueued + options_.max_delay;
     while (!stopping_ && computing_ > 0 &&
