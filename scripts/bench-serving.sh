@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 preset="${RECSYS_PRESET:-default}"
 duration="${DURATION:-5s}"
 callers="${CALLERS:-1 8 64}"
+scripts/install-deps.sh >/dev/null
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" --target recsys-server recsys-cli >/dev/null
 data="$(mktemp -d)"
@@ -36,6 +37,9 @@ for n in $callers; do
     --duration="$duration"
   read -r c1 n1 < <(stat recsys_stage_seconds 'batcher="seqrec",stage="compute"')
   read -r b1 m1 < <(stat recsys_batch_size 'batcher="seqrec"')
-  awk -v c="$(echo "$c1 - $c0" | bc -l)" -v n="$((n1 - n0))" -v b="$(echo "$b1 - $b0" | bc -l)" \
-    'BEGIN {if (n > 0) printf "model forward (server metrics): %.3f ms per batch, %.2f calls per batch\n\n", 1000 * c / n, b / n}'
+  awk -v c0="$c0" -v c1="$c1" -v n0="$n0" -v n1="$n1" -v b0="$b0" -v b1="$b1" 'BEGIN {
+    n = n1 - n0
+    if (n > 0) printf "model forward (server metrics): %.3f ms per batch, %.2f calls per batch\n\n",
+                      1000 * (c1 - c0) / n, (b1 - b0) / n
+  }'
 done

@@ -3,7 +3,7 @@
 # them, on the synthetic datasets of models/training: SASRec and BERT4Rec (users walking item
 # cycles) for seqrec, DARE (long histories with planted behaviours behind each click) for
 # behavior_search, exported as version 1 of sasrec-demo, bert4rec-demo and dare-demo. About
-# a minute and a half on 2 cores.
+# 35 s on 2 cores.
 # Usage: scripts/demo-models.sh MODEL_REPO
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -21,6 +21,8 @@ packages=(
   libopenblas-dev
   # tests and benchmarks (openssl makes the TLS test certificates)
   libgtest-dev libgmock-dev libbenchmark-dev openssl
+  # scraping /metrics by hand (README) and in scripts/bench-serving.sh
+  curl
   # model training, export and golden outputs (models/training), and the benchmarks' peer;
   # Debian's torch calls libblas.so.3, which OpenBLAS (above) takes over
   python3-torch python3-numpy

@@ -18,12 +18,12 @@
 #include <iostream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
@@ -265,12 +265,12 @@ int main(int argc, char** argv) {
   const bool admin_command = command == "reload" || command == "checkpoint" || command == "info";
   if (const std::string file = absl::GetFlag(FLAGS_admin_token_file);
       !file.empty() && admin_command) {
-    absl::StatusOr<std::string> token = recsys::ReadFileForFlag("--admin_token_file", file);
+    absl::StatusOr<std::string> token = recsys::ReadSecretForFlag("--admin_token_file", file);
     if (!token.ok()) {
       std::cerr << "recsys-cli: " << token.status().message() << "\n";
       return recsys::cli::kExitUsage;
     }
-    ctx.admin_token = std::string(absl::StripAsciiWhitespace(*token));
+    ctx.admin_token = *std::move(token);
   }
   ctx.out = &std::cout;
   ctx.err = &std::cerr;

@@ -5,8 +5,8 @@
 // - A request that finds the batcher idle (nothing queued, nothing computing) is computed at
 //   once on its caller's thread, saving two thread hand-offs; it counts as a batch computing,
 //   so at most `workers` batches compute at a time either way. A quiet service never waits
-//   for company. What arrives while a batch is computed queues, and the
-//   next free worker takes it all (up to max_batch) as one batch, so batches fill under load.
+//   for company. What arrives while a batch is computed queues, and the next free worker
+//   takes it all (up to max_batch) as one batch, so batches fill under load.
 // - Only a worker that frees up while other batches are still computed lets its batch form:
 //   it waits until max_batch are queued, the oldest has waited max_delay, or no batch is
 //   computed any more (with one worker, the default, this never happens).
@@ -138,7 +138,7 @@ class DynamicBatcher {
     if (run_here) {
       std::vector<std::shared_ptr<Pending>> alone = {pending};
       {
-        kernels::ComputeScope scope(kernels::IntraOpBudget());  // alone: the whole budget
+        kernels::ComputeScope scope;  // alone: the whole budget
         Compute(alone);
       }
       BatchDone();
@@ -212,8 +212,8 @@ class DynamicBatcher {
     }
     metrics_.SetDepth(queue_.size());
     // Alone (one call, nothing queued, no other batch): the whole budget. Under load: half,
-    // the rest serving the calls around the model (on 2 cores this measured 25-40% more
-    // calls/s than a full team: docs/results.md).
+    // the rest serving the calls around the model (on 2 cores, where half is one thread, this
+    // measured 23-50% more calls/s at 8 and 64 callers than a full team: docs/results.md).
     const bool alone = batch.size() == 1 && queue_.empty() && computing_ == 1;
     *threads = alone ? kernels::IntraOpBudget() : std::max(1, kernels::IntraOpBudget() / 2);
     if (!queue_.empty()) ready_.notify_one();  // more for another worker

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "base/quote.h"
@@ -104,12 +103,8 @@ absl::Status Server::Init(const ServiceRegistry& registry) {
   executor_ = std::make_unique<Executor>(static_cast<int>(options_.handler_threads));
   admin_access_.from_loopback = options_.admin_from_loopback;
   if (!options_.admin_token_file.empty()) {
-    RECSYS_ASSIGN_OR_RETURN(std::string token,
-                            ReadFileForFlag("--admin_token_file", options_.admin_token_file));
-    admin_access_.token = std::string(absl::StripAsciiWhitespace(token));
-    if (admin_access_.token.empty()) {
-      return absl::InvalidArgumentError("--admin_token_file: the file holds no token");
-    }
+    RECSYS_ASSIGN_OR_RETURN(admin_access_.token,
+                            ReadSecretForFlag("--admin_token_file", options_.admin_token_file));
   }
   CallPolicy policy;
   policy.admin = &admin_access_;
