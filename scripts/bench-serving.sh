@@ -5,7 +5,9 @@
 # time per batch and the mean batch size, from the server's /metrics (recsys_stage_seconds,
 # stage="compute"; recsys_batch_size) over that load only.
 # Usage: scripts/bench-serving.sh [recsys-server flags...]   e.g. --seqrec_max_delay=0s
-#   DURATION=10s CALLERS="1 8 64" TASKSET="taskset -c 0" (the server on one core) may be set.
+#   DURATION=10s CALLERS="1 8 64" TASKSET="taskset -c 0" (the server on one core) and
+#   CLIENT_TASKSET="taskset -c 1" (the load generator kept off the server's core) and BENCH_FLAGS
+#   (more recsys-cli bench flags, e.g. --shed_backoff=0s) may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${RECSYS_PRESET:-default}"
@@ -32,9 +34,9 @@ candidates=$(seq -s, 1 101)
 for n in $callers; do
   read -r c0 n0 < <(stat recsys_stage_seconds 'batcher="seqrec",stage="compute"')
   read -r b0 m0 < <(stat recsys_batch_size 'batcher="seqrec"')
-  "build/$preset/services/cli/recsys-cli" --target="localhost:$grpc" bench --rpc=score \
+  ${CLIENT_TASKSET:-} "build/$preset/services/cli/recsys-cli" --target="localhost:$grpc" bench --rpc=score \
     --model=sasrec-demo --history=3,5,8,13,21 --candidates="$candidates" --concurrency="$n" \
-    --duration="$duration"
+    --duration="$duration" ${BENCH_FLAGS:-}
   read -r c1 n1 < <(stat recsys_stage_seconds 'batcher="seqrec",stage="compute"')
   read -r b1 m1 < <(stat recsys_batch_size 'batcher="seqrec"')
   awk -v c0="$c0" -v c1="$c1" -v n0="$n0" -v n1="$n1" -v b0="$b0" -v b1="$b1" 'BEGIN {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -20,13 +21,21 @@ namespace {
 namespace sr = ::recsys::seqrec::v1;
 
 struct LoadResult {
-  int64_t ok = 0, errors = 0;
+  int64_t ok = 0, errors = 0, shed = 0;  // shed: RESOURCE_EXHAUSTED / UNAVAILABLE (of errors)
   double seconds = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0;
   std::string first_error;
 };
 
-// Runs `call` from `concurrency` threads for `duration`; each call returns its status.
-LoadResult Load(int concurrency, absl::Duration duration,
+bool IsShed(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+         s.error_code() == grpc::StatusCode::UNAVAILABLE;
+}
+
+// Runs `call` from `concurrency` threads for `duration`; each call returns its status. A caller
+// whose call is shed waits before its next one, as gRPC's retry policy does: a jittered
+// exponential backoff from `shed_backoff` (doubling up to 64x, reset by a success). Zero retries
+// at once, a retry storm that spends the server's cores on refusals.
+LoadResult Load(int concurrency, absl::Duration duration, absl::Duration shed_backoff,
                 const std::function<grpc::Status()>& call) {
   using Clock = std::chrono::steady_clock;
   std::mutex mu;
@@ -36,24 +45,36 @@ LoadResult Load(int concurrency, absl::Duration duration,
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, t] {
       std::vector<double> mine;
-      int64_t errors = 0;
+      int64_t errors = 0, shed = 0;
       std::string error;
+      std::minstd_rand jitter(static_cast<uint32_t>(t) + 1);
+      absl::Duration backoff = shed_backoff;
       while (absl::Now() < end) {
         const auto t0 = Clock::now();
         const grpc::Status s = call();
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (s.ok()) {
           mine.push_back(ms);
-        } else {
-          ++errors;
-          if (error.empty()) error = s.error_message();
+          backoff = shed_backoff;
+          continue;
+        }
+        ++errors;
+        if (error.empty()) error = s.error_message();
+        if (IsShed(s) && shed_backoff > absl::ZeroDuration()) {
+          ++shed;
+          // Sleep a uniform fraction in [0.5, 1) of the current backoff, then double it.
+          absl::SleepFor(backoff * (0.5 + 0.5 * (jitter() % 1000) / 1000.0));
+          backoff = std::min(backoff * 2, shed_backoff * 64);
+        } else if (IsShed(s)) {
+          ++shed;
         }
       }
       std::lock_guard<std::mutex> lock(mu);
       latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
       result.errors += errors;
+      result.shed += shed;
       if (result.first_error.empty()) result.first_error = error;
     });
   }
@@ -74,8 +95,9 @@ LoadResult Load(int concurrency, absl::Duration duration,
 
 void Print(const CommandContext& ctx, const std::string& what, const LoadResult& r) {
   *ctx.out << absl::StrFormat("%-22s %9.0f calls/s  p50 %8.3f ms  p90 %8.3f ms  p99 %8.3f ms  "
-                              "(%d ok, %d errors)\n",
-                              what, r.ok / r.seconds, r.p50_ms, r.p90_ms, r.p99_ms, r.ok, r.errors);
+                              "(%d ok, %d errors, %d of them shed)\n",
+                              what, r.ok / r.seconds, r.p50_ms, r.p90_ms, r.p99_ms, r.ok, r.errors,
+                              r.shed);
   if (!r.first_error.empty()) *ctx.out << "  first error: " << r.first_error << "\n";
 }
 
@@ -115,9 +137,9 @@ int RunBench(const CommandContext& ctx, const BenchArgs& args) {
   }
   *ctx.out << "target " << ctx.target << ", " << args.concurrency << " concurrent callers, "
            << absl::FormatDuration(args.duration) << " each\n";
-  const LoadResult ours = Load(args.concurrency, args.duration, call);
+  const LoadResult ours = Load(args.concurrency, args.duration, args.shed_backoff, call);
   Print(ctx, args.rpc + " " + args.seqrec.model, ours);
-  const LoadResult noop = Load(args.concurrency, args.duration, [&] {
+  const LoadResult noop = Load(args.concurrency, args.duration, args.shed_backoff, [&] {
     grpc::ClientContext c;
     SetDeadline(ctx, &c);
     grpc::health::v1::HealthCheckResponse response;

@@ -15,6 +15,7 @@ struct BenchArgs {
   std::string rpc = "score";  // score | recommend
   int concurrency = 8;
   absl::Duration duration = absl::Seconds(10);
+  absl::Duration shed_backoff = absl::Milliseconds(1);  // first wait after a shed call; 0: none
   SeqRecArgs seqrec;  // the request every call sends
 };
 

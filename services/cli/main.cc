@@ -70,6 +70,10 @@ ABSL_FLAG(bool, explain, false, "ctr: print the retrieved behaviours and their w
 ABSL_FLAG(std::string, rpc, "score", "bench: score or recommend.");
 ABSL_FLAG(int32_t, concurrency, 8, "bench: concurrent callers.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long each load runs.");
+ABSL_FLAG(absl::Duration, shed_backoff, absl::Milliseconds(1),
+          "bench: a caller whose call is shed (RESOURCE_EXHAUSTED, UNAVAILABLE) waits a jittered "
+          "backoff from this, doubling to 64x until a success, as gRPC's retry policy does; 0s "
+          "retries at once.");
 ABSL_FLAG(bool, tls, false, "Connect with TLS (implied by the other --tls_* flags).");
 ABSL_FLAG(std::string, tls_ca_file, "", "PEM CA bundle that signed the server certificate.");
 ABSL_FLAG(std::string, tls_cert_file, "", "PEM client certificate (mTLS).");
@@ -206,12 +210,14 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
       bench.rpc = absl::GetFlag(FLAGS_rpc);
       bench.concurrency = absl::GetFlag(FLAGS_concurrency);
       bench.duration = absl::GetFlag(FLAGS_duration);
+      bench.shed_backoff = absl::GetFlag(FLAGS_shed_backoff);
       bench.seqrec = args;
       if (bench.rpc != "score" && bench.rpc != "recommend") {
         return usage("--rpc: must be score or recommend");
       }
-      if (bench.concurrency < 1 || bench.duration <= absl::ZeroDuration()) {
-        return usage("bench: --concurrency must be >= 1 and --duration > 0");
+      if (bench.concurrency < 1 || bench.duration <= absl::ZeroDuration() ||
+          bench.shed_backoff < absl::ZeroDuration()) {
+        return usage("bench: --concurrency must be >= 1, --duration > 0 and --shed_backoff >= 0");
       }
       if (bench.rpc == "score" && args.candidates.empty()) {
         return usage("bench --rpc=score: --candidates is required");

@@ -140,6 +140,12 @@ helm.sh/chart: {{ include "recsys.chart" .root }}
 {{- end }}
 - --intra_op_threads={{ max 1 $cores }}
 {{- end }}
+{{- if not .root.Values.admin.fromLoopback }}
+- --admin_from_loopback=false
+{{- end }}
+{{- if .root.Values.admin.tokenSecret.name }}
+- --admin_token_file=/etc/recsys-admin/{{ .root.Values.admin.tokenSecret.key }}
+{{- end }}
 {{- range $k, $v := $svc.extraFlags }}
 - {{ printf "--%s=%s" $k (include "recsys.flagValue" $v) | quote }}
 {{- end }}

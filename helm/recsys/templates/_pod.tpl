@@ -91,6 +91,11 @@ spec:
           mountPath: /data
         - name: tmp
           mountPath: /tmp
+        {{- if $v.admin.tokenSecret.name }}
+        - name: admin-token
+          mountPath: /etc/recsys-admin
+          readOnly: true
+        {{- end }}
         {{- if not $isStore }}
         - name: models
           mountPath: /models
@@ -103,6 +108,12 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: {{ $v.tmpSizeLimit }}
+    {{- with $v.admin.tokenSecret.name }}
+    - name: admin-token
+      secret:
+        secretName: {{ . }}
+        defaultMode: 0440  # group: the pod's fsGroup, so the non-root server reads it
+    {{- end }}
     {{- if not $isStore }}
     # --data_dir of a model service holds nothing that must survive the pod.
     - name: data

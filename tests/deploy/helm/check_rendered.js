@@ -43,6 +43,8 @@ const CASES = {
       t.eq(d.spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 }, 'seqrec rollout strategy override');
       t.eq(t.workload('behavior_search').spec.strategy.rollingUpdate, { maxSurge: 1, maxUnavailable: 0 }, 'default surge-first rollout');
       const bs = t.workload('behavior_search').spec.template.spec;
+      t.ok(!t.server('seqrec').args.some((a) => a.startsWith('--admin_')), 'admin defaults: no admin flags');
+      t.ok(!bs.volumes.some((v) => v.name === 'admin-token'), 'admin defaults: no token volume');
       t.ok(!bs.nodeSelector, 'behavior_search (no GPU) has no GPU nodeSelector');
       for (const name of ['seqrec', 'behavior_search']) {
         const models = t.workload(name).spec.template.spec.volumes.find((v) => v.name === 'models');
@@ -118,6 +120,13 @@ const CASES = {
       t.ok(t.server('seqrec').args.includes('--seqrec_max_delay=1ms'), 'seqrec extra flag');
       t.ok(t.server('seqrec').args.includes('--intra_op_threads=2'), 'CPU limit 1500m: two intra-op threads');
       t.ok(!t.server('behavior_search').args.some((a) => a.startsWith('--intra_op_threads')), 'no CPU limit: the default');
+      for (const name of DEFAULT_SERVICES) {
+        const server = t.server(name);
+        t.ok(server.args.includes('--admin_token_file=/etc/recsys-admin/token') && server.args.includes('--admin_from_loopback=false'), `${name}: admin token flags`);
+        t.ok(server.volumeMounts.some((m) => m.name === 'admin-token' && m.mountPath === '/etc/recsys-admin' && m.readOnly), `${name}: admin token mounted read-only`);
+        const volume = t.workload(name).spec.template.spec.volumes.find((v) => v.name === 'admin-token');
+        t.eq(volume && volume.secret.secretName, 'recsys-admin', `${name}: admin token from the Secret`);
+      }
       t.eq(t.server('feature_store').startupProbe.failureThreshold, 120, 'per-service probe override');
       t.eq(t.server('feature_store').startupProbe.periodSeconds, 5, 'global probe settings kept under the override');
       const sts = t.workload('feature_store');
