@@ -280,6 +280,7 @@ void RopeCpu(const RopeParams& p) {
   std::vector<double> inv_freq(half);
   for (int64_t i = 0; i < half; ++i) {
     inv_freq[i] = std::pow(static_cast<double>(p.theta), -2.0 * i / static_cast<double>(dim));
+    if (p.freq_factors != nullptr) inv_freq[i] /= static_cast<double>(p.freq_factors[i]);
   }
   // Pair i is (lo + i * step, hi + i * step) in either layout.
   const int64_t step = p.interleaved ? 2 : 1;
@@ -440,6 +441,9 @@ absl::Status Rope(const Device& device, const RopeParams& params) {
   RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "x", p.x, n));
   RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "positions", p.positions, p.tokens));
   RECSYS_RETURN_IF_ERROR(CheckPositiveFinite(kOp, "theta", p.theta));
+  if (p.freq_factors != nullptr) {
+    RECSYS_RETURN_IF_ERROR(CheckPointer(kOp, "freq_factors", p.freq_factors, p.head_dim / 2));
+  }
   if (n == 0) return absl::OkStatus();
   // Device positions are not read back to be checked: a negative one rotates backwards.
   if (device.backend == Backend::kCuda) return cuda::Rope(device, p);

@@ -130,8 +130,8 @@ __global__ void RopeKernel(RopeParams p) {
     const int64_t i = idx % half;
     const int64_t th = idx / half;  // token * heads + head
     const int64_t t = th / p.heads;
-    const double inv_freq =
-        pow(static_cast<double>(p.theta), -2.0 * static_cast<double>(i) / p.head_dim);
+    double inv_freq = pow(static_cast<double>(p.theta), -2.0 * static_cast<double>(i) / p.head_dim);
+    if (p.freq_factors != nullptr) inv_freq /= static_cast<double>(p.freq_factors[i]);
     double s, c;
     sincos(static_cast<double>(p.positions[t]) * inv_freq, &s, &c);
     const float cos_t = static_cast<float>(c), sin_t = static_cast<float>(s);
@@ -193,8 +193,8 @@ absl::Status SwiGlu(const Device& device, const float* gate, const float* up, fl
 absl::Status Rope(const Device& device, const RopeParams& p) {
   constexpr char kOp[] = "Rope";
   RECSYS_KERNEL_CUDA_USE(kOp, device);
-  RECSYS_RETURN_IF_ERROR(
-      CheckDevicePointers(kOp, device, {{"x", p.x}, {"positions", p.positions}}));
+  RECSYS_RETURN_IF_ERROR(CheckDevicePointers(
+      kOp, device, {{"x", p.x}, {"positions", p.positions}, {"freq_factors", p.freq_factors}}));
   const int64_t pairs = p.tokens * p.heads * (p.head_dim / 2);
   RopeKernel<<<GridFor(pairs, kMapThreads), kMapThreads, 0, StreamOf(device)>>>(p);
   return CheckLaunch(kOp);

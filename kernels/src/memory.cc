@@ -89,6 +89,14 @@ absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_
   return absl::OkStatus();
 }
 
+absl::Status CopyOnDevice(const Device& device, void* dst, const void* src, int64_t bytes) {
+  RECSYS_RETURN_IF_ERROR(CheckCopy("CopyOnDevice", device, dst, src, bytes));
+  if (bytes == 0) return absl::OkStatus();
+  if (device.backend == Backend::kCuda) return cuda::CopyOnDevice(device, dst, src, bytes);
+  std::memmove(dst, src, static_cast<size_t>(bytes));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<void*> CreateStream(const Device& device) {
   RECSYS_RETURN_IF_ERROR(CheckDevice(device));
   if (device.backend == Backend::kCpu) return nullptr;

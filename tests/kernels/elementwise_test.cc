@@ -553,6 +553,30 @@ TEST(RopeTest, LayoutsPairDifferentElements) {
   EXPECT_EQ(inter[2], 0.0f);
 }
 
+TEST(RopeTest, FrequencyFactorsDivideEachPairsFrequency) {
+  // Factor 2 on pair i turns position 8 into position 4 for that pair only (Llama 3 scaling).
+  const auto x = Uniform(1 * 2 * 8, -1, 1, 54);
+  const std::vector<float> factors = {1, 2, 1, 2};
+  for (const bool interleaved : {false, true}) {
+    std::vector<float> scaled = x, at8 = x, at4 = x;
+    const std::vector<int64_t> p8 = {8}, p4 = {4};
+    RopeParams p{scaled.data(), p8.data(), 1, 2, 8, 10000.0f, interleaved, factors.data()};
+    ASSERT_THAT(Rope(Device::Cpu(), p), IsOk());
+    ASSERT_THAT(Rope(Device::Cpu(), {at8.data(), p8.data(), 1, 2, 8, 10000.0f, interleaved}),
+                IsOk());
+    ASSERT_THAT(Rope(Device::Cpu(), {at4.data(), p4.data(), 1, 2, 8, 10000.0f, interleaved}),
+                IsOk());
+    for (int h = 0; h < 2; ++h) {
+      for (int i = 0; i < 4; ++i) {
+        const int lo = h * 8 + (interleaved ? 2 * i : i), hi = lo + (interleaved ? 1 : 4);
+        const std::vector<float>& want = factors[i] == 2 ? at4 : at8;
+        EXPECT_FLOAT_EQ(scaled[lo], want[lo]) << h << " " << i;
+        EXPECT_FLOAT_EQ(scaled[hi], want[hi]) << h << " " << i;
+      }
+    }
+  }
+}
+
 TEST(RopeTest, ZeroSizedAndInvalid) {
   std::vector<float> x(2 * 3 * 4);
   std::vector<int64_t> pos = {0, 5};

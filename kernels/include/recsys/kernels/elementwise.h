@@ -65,6 +65,9 @@ struct RopeParams {
   int64_t tokens = 0, heads = 0, head_dim = 0;
   float theta = 10000.0f;
   bool interleaved = false;
+  // Optional [head_dim / 2], device memory: pair i's frequency is divided by freq_factors[i]
+  // (Llama 3's rope scaling, stored by llama.cpp as the rope_freqs tensor). Positive.
+  const float* freq_factors = nullptr;
 };
 absl::Status Rope(const Device& device, const RopeParams& params);
 

@@ -46,6 +46,8 @@ class DeviceBuffer {
 absl::Status CopyToDevice(const Device& device, void* dst, const void* src, int64_t bytes);
 // dst (host memory) <- src (device memory); waits for the stream's earlier work.
 absl::Status CopyToHost(const Device& device, void* dst, const void* src, int64_t bytes);
+// dst <- src, both device memory, bytes >= 0; ordered on device.stream (the KV cache's copies).
+absl::Status CopyOnDevice(const Device& device, void* dst, const void* src, int64_t bytes);
 // Waits until every op enqueued on device.stream has finished; reports a kernel that failed.
 absl::Status Synchronize(const Device& device);
 

@@ -1,0 +1,90 @@
+#include "models/llm/model/llm_weights.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/status_macros.h"
+#include "models/llm/gguf/dequantize.h"
+#include "models/llm/gguf/ggml_types.h"
+
+namespace recsys::llm {
+namespace {
+
+class TensorReader {
+ public:
+  TensorReader(const GgufFile& file, const kernels::Device& device, int64_t* floats)
+      : file_(file), device_(device), floats_(floats) {}
+
+  // The tensor `name` of ggml shape `dims` ([in, out] for a matrix), as fp32 on the device.
+  absl::Status Read(const std::string& name, const std::vector<int64_t>& dims,
+                    models::Weights* out) {
+    const GgufTensor* t = file_.FindTensor(name);
+    if (t == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file_.name(), ": tensor '", name, "' is missing"));
+    }
+    if (t->dims != dims) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(file_.name(), ": tensor '", name, "' is [", absl::StrJoin(t->dims, ", "),
+                       "]; the hyper-parameters make it [", absl::StrJoin(dims, ", "), "]"));
+    }
+    std::vector<float> values(static_cast<size_t>(t->elements));
+    const int64_t cols = dims[0];
+    const int64_t rows = cols == 0 ? 0 : t->elements / cols;
+    RECSYS_ASSIGN_OR_RETURN(const int64_t row_bytes, GgmlRowBytes(t->type, cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      const absl::Status s =
+          DequantizeRow(t->type, t->data + r * row_bytes, cols, values.data() + r * cols);
+      if (!s.ok()) {
+        return absl::Status(s.code(),
+                            absl::StrCat(file_.name(), ": tensor '", name, "': ", s.message()));
+      }
+    }
+    *floats_ += t->elements;
+    RECSYS_ASSIGN_OR_RETURN(*out, models::Weights::Place(device_, std::move(values)));
+    return absl::OkStatus();
+  }
+
+ private:
+  const GgufFile& file_;
+  const kernels::Device& device_;
+  int64_t* floats_;
+};
+
+}  // namespace
+
+absl::StatusOr<LlmWeights> LlmWeights::Load(const GgufFile& file, const LlmConfig& c,
+                                            const kernels::Device& device) {
+  LlmWeights w;
+  TensorReader read(file, device, &w.floats);
+  const int64_t d = c.head_dim;
+  RECSYS_RETURN_IF_ERROR(read.Read("token_embd.weight", {c.hidden, c.vocab_size}, &w.embed));
+  RECSYS_RETURN_IF_ERROR(read.Read("output_norm.weight", {c.hidden}, &w.output_norm));
+  if (!c.tied_output) {
+    RECSYS_RETURN_IF_ERROR(read.Read("output.weight", {c.hidden, c.vocab_size}, &w.output));
+  }
+  if (c.rope_freq_factors) {
+    RECSYS_RETURN_IF_ERROR(read.Read("rope_freqs.weight", {d / 2}, &w.rope_factors));
+  }
+  w.layers.resize(static_cast<size_t>(c.layers));
+  for (int64_t i = 0; i < c.layers; ++i) {
+    LlmLayerWeights& l = w.layers[i];
+    const std::string b = absl::StrCat("blk.", i, ".");
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_norm.weight", {c.hidden}, &l.attn_norm));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_q.weight", {c.hidden, c.heads * d}, &l.q));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_k.weight", {c.hidden, c.kv_heads * d}, &l.k));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_v.weight", {c.hidden, c.kv_heads * d}, &l.v));
+    if (c.qkv_bias) {
+      RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_q.bias", {c.heads * d}, &l.q_bias));
+      RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_k.bias", {c.kv_heads * d}, &l.k_bias));
+      RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_v.bias", {c.kv_heads * d}, &l.v_bias));
+    }
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "attn_output.weight", {c.heads * d, c.hidden}, &l.o));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "ffn_norm.weight", {c.hidden}, &l.ffn_norm));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "ffn_gate.weight", {c.hidden, c.intermediate}, &l.gate));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "ffn_up.weight", {c.hidden, c.intermediate}, &l.up));
+    RECSYS_RETURN_IF_ERROR(read.Read(b + "ffn_down.weight", {c.intermediate, c.hidden}, &l.down));
+  }
+  return w;
+}
+
+}  // namespace recsys::llm
