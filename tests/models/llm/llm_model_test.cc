@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "models/llm/gguf/dequantize.h"
 #include "models/llm/gguf/ggml_types.h"
 #include "tests/models/llm/gguf_builder.h"
+#include "tests/testing/shared_data.h"
 #include "tests/testing/temp_dir.h"
 
 namespace recsys::llm {
@@ -23,7 +25,7 @@ using ::testing::HasSubstr;
 // random-weight models of each family and type, and the PyTorch reference's outputs on them.
 std::string FixtureDir() {
   const char* dir = std::getenv("RECSYS_LLM_FIXTURES");
-  return dir != nullptr ? dir : "";
+  return dir != nullptr ? dir : RECSYS_LLM_FIXTURES_DEFAULT;
 }
 
 std::vector<float> TensorFloats(const GgufFile& f, const std::string& name) {
@@ -285,6 +287,37 @@ TEST_F(LlmBehaviourTest, GreedyGenerationIsTheArgmaxChain) {
   auto r = model_->Forward(in, o, &*c);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ((*gen)[0], std::max_element(r->logits.begin(), r->logits.end()) - r->logits.begin());
+}
+
+// Real weights: stories260K (Llama-2 architecture, llama2.c), converted by the project's
+// converter, reproduces llama2.c's greedy output from BOS token for token (256 tokens).
+TEST(Stories260KTest, ReproducesLlama2cGreedyOutput) {
+  const std::string path = FixtureDir() + "/stories260K.gguf";
+  const std::string golden =
+      recsys::testing::SharedDataPath("llm-stories260K/golden_greedy_dequant_f32_256.ids.txt");
+  if (!std::filesystem::exists(path) || golden.empty()) {
+    GTEST_SKIP() << "shared/data/llm-stories260K is absent (or gguf-py, to convert it)";
+  }
+  auto model = LlmModel::Load(path, kernels::Device::Cpu());
+  ASSERT_TRUE(model.ok()) << model.status();
+  std::vector<int32_t> want;
+  std::ifstream in(golden);
+  for (int32_t id; in >> id;) want.push_back(id);
+  ASSERT_EQ(want.size(), 256u);
+  // llama2.c stops at BOS, not EOS: generate the same number of tokens and compare them all.
+  auto got = (*model)->Generate({1}, 256);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, want);
+  const std::string text = (*model)->tokenizer().Decode(*got);
+  EXPECT_THAT(text, ::testing::StartsWith(
+                        "Once upon a time, there was a little girl named Lily. She loved to play "
+                        "outside in the park."));
+  std::ifstream text_file(
+      recsys::testing::SharedDataPath("llm-stories260K/golden_greedy_dequant_f32_256.txt"));
+  const std::string want_text((std::istreambuf_iterator<char>(text_file)),
+                              std::istreambuf_iterator<char>());
+  EXPECT_EQ(std::string(absl::StripTrailingAsciiWhitespace(text)),
+            std::string(absl::StripTrailingAsciiWhitespace(want_text)));
 }
 
 // A small model file, built here, broken in one way at a time.

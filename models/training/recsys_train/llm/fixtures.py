@@ -9,9 +9,10 @@ them, for tests/models/llm (written at test time into the build tree, not commit
 each as f32, f16, q8_0 and q4_k (and q4_k_m for llama3): <out>/<family>-<type>.gguf, and
 <out>/<family>-<type>.golden.gguf holding the input ids and the reference's logits, final
 hidden states and attention mass (query span and layers in its metadata), computed on the
-weights as the file holds them.
+weights as the file holds them. With --stories260k (shared/data/llm-stories260K, when present)
+also <out>/stories260K.gguf, converted from llama2.c by llama2c_to_gguf.
 
-    /usr/bin/python3 -m recsys_train.llm.fixtures --out=DIR
+    /usr/bin/python3 -m recsys_train.llm.fixtures --out=DIR [--stories260k=DIR]
 """
 
 import argparse
@@ -20,7 +21,7 @@ import os
 import numpy as np
 import torch
 
-from . import gguf_py, reference, to_gguf
+from . import gguf_py, llama2c_to_gguf, reference, to_gguf
 
 FAMILIES = {
     "llama3": reference.Config(arch="llama", heads=4, kv_heads=2, rope_theta=500000.0, tied=True,
@@ -56,6 +57,7 @@ def write_golden(path, ids, out):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True)
+    parser.add_argument("--stories260k", default="")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
@@ -66,6 +68,11 @@ def main():
             held = to_gguf.write(name + ".gguf", cfg, weights, qtype)
             write_golden(name + ".golden.gguf", IDS, reference.forward(cfg, held, IDS))
             print(name)
+    model = os.path.join(args.stories260k, "stories260K_dequant_f32.bin")
+    if args.stories260k and os.path.exists(model):
+        out = os.path.join(args.out, "stories260K.gguf")
+        llama2c_to_gguf.convert(model, os.path.join(args.stories260k, "tok512.bin"), out)
+        print(out)
 
 
 if __name__ == "__main__":
