@@ -33,6 +33,9 @@ ABSL_FLAG(bool, parse_special, false, "tokenize, generate: control tokens writte
 ABSL_FLAG(int64_t, prompt_tokens, 512, "bench: prefill length.");
 ABSL_FLAG(int64_t, decode_tokens, 32, "bench: tokens decoded one at a time after the prefill.");
 ABSL_FLAG(int32_t, repeat, 3, "bench: runs (the best is reported).");
+ABSL_FLAG(int64_t, mass_tokens, 32,
+          "bench: also time the prefill asked for the attention mass of its last N positions "
+          "over every layer (ICR's first pass); 0 skips it.");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda:N or auto.");
 
 namespace {
@@ -151,7 +154,7 @@ int Bench(const std::string& path) {
   std::vector<int32_t> prompt(n);
   for (int64_t i = 0; i < n; ++i)
     prompt[i] = static_cast<int32_t>((i * 7919 + 11) % m.config().vocab_size);
-  double best_prefill = 1e30, best_decode = 1e30;
+  double best_prefill = 1e30, best_decode = 1e30, best_mass = 1e30;
   for (int r = 0; r < absl::GetFlag(FLAGS_repeat); ++r) {
     auto cache = m.NewCache(n + decode);
     if (!cache.ok()) return Fail(cache.status());
@@ -171,11 +174,34 @@ int Bench(const std::string& path) {
       if (!step.ok()) return Fail(step.status());
     }
     if (decode > 0) best_decode = std::min(best_decode, absl::ToDoubleSeconds(absl::Now() - t0));
+    const int64_t span = std::min(absl::GetFlag(FLAGS_mass_tokens), n);
+    if (span > 0) {
+      auto again = m.NewCache(n);
+      if (!again.ok()) return Fail(again.status());
+      recsys::llm::LlmInput all;
+      all.tokens = prompt;
+      recsys::llm::LlmOutputs mass;
+      mass.logits_at = {n - 1};
+      mass.mass_begin = n - span;
+      mass.mass_end = n;
+      for (int64_t l = 0; l < m.config().layers; ++l) mass.mass_layers.push_back(l);
+      t0 = absl::Now();
+      auto r = m.Forward(all, mass, &*again);
+      if (!r.ok()) return Fail(r.status());
+      best_mass = std::min(best_mass, absl::ToDoubleSeconds(absl::Now() - t0));
+    }
   }
   std::cout << absl::StrFormat("prefill %d tokens: %.1f tokens/s (%.3f s)\n", n, n / best_prefill,
                                best_prefill);
   if (decode > 0) {
     std::cout << absl::StrFormat("decode %d tokens: %.1f tokens/s\n", decode, decode / best_decode);
+  }
+  if (best_mass < 1e30) {
+    std::cout << absl::StrFormat(
+        "prefill with the attention mass of the last %d positions over all %d layers: %.3f s, "
+        "%.2fx the plain prefill\n",
+        std::min(absl::GetFlag(FLAGS_mass_tokens), n), m.config().layers, best_mass,
+        best_mass / best_prefill);
   }
   std::cout << absl::StrFormat("weights %.1f MiB (fp32)\n", m.weight_bytes() / 1048576.0);
   return 0;

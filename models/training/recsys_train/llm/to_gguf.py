@@ -33,9 +33,9 @@ def toy_vocab(size):
             break
         tokens.append(t)
         types.append(1)
-    while len(tokens) < size:
+    while len(tokens) < size:  # plain tokens: nothing a tokenizer must match specially
         tokens.append(f"<extra_{len(tokens)}>")
-        types.append(4)
+        types.append(1)
     scores = [0.0] * 259 + [-float(i) for i in range(size - 259)]
     return tokens, scores, types
 
