@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace recsys::models {
 
@@ -22,6 +23,9 @@ class TensorFile {
  public:
   // DATA_LOSS for a truncated or malformed file; NOT_FOUND when it does not exist.
   static absl::StatusOr<TensorFile> Read(const std::string& path);
+  // The same from bytes in memory; `path` names them in messages. Never reads outside `raw`
+  // (fuzzed by tests/fuzz/safetensors_fuzzer.cc).
+  static absl::StatusOr<TensorFile> FromBytes(absl::string_view raw, const std::string& path);
 
   // The tensor `name` with exactly `shape`; NOT_FOUND / INVALID_ARGUMENT otherwise.
   absl::StatusOr<const Tensor*> Get(const std::string& name,
