@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "models/common/model_config.h"
 
 namespace recsys::llm {
 namespace {
@@ -81,6 +82,56 @@ absl::StatusOr<LlmConfig> LlmConfig::FromGguf(const GgufFile& f) {
   c.vocab_size = embed->dims[1];
   c.tied_output = f.FindTensor("output.weight") == nullptr;
   c.rope_freq_factors = f.FindTensor("rope_freqs.weight") != nullptr;
+  return c;
+}
+
+absl::StatusOr<LlmConfig> LlmConfig::FromExport(const std::string& directory) {
+  RECSYS_ASSIGN_OR_RETURN(const models::ModelConfig json,
+                          models::ModelConfig::ReadOf(directory, "llm"));
+  LlmConfig c;
+  RECSYS_ASSIGN_OR_RETURN(c.arch_name, json.String("arch"));
+  if (c.arch_name == "llama") {
+    c.arch = LlmArch::kLlama;
+  } else if (c.arch_name == "qwen2") {
+    c.arch = LlmArch::kQwen2;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(json.path(), ": arch '", c.arch_name, "' is not run (llama, qwen2 are)"));
+  }
+  c.rope_interleaved = false;
+  struct Field {
+    const char* key;
+    int64_t* value;
+  };
+  for (const Field& f : {Field{"vocab_size", &c.vocab_size}, Field{"hidden", &c.hidden},
+                         Field{"intermediate", &c.intermediate}, Field{"layers", &c.layers},
+                         Field{"heads", &c.heads}, Field{"kv_heads", &c.kv_heads},
+                         Field{"context_length", &c.context_length}}) {
+    RECSYS_ASSIGN_OR_RETURN(*f.value, json.Int(f.key));
+    if (*f.value <= 0 || *f.value > kMaxDim) {
+      return absl::InvalidArgumentError(absl::StrCat(json.path(), ": ", f.key, " is ", *f.value));
+    }
+  }
+  RECSYS_ASSIGN_OR_RETURN(const double theta, json.Number("rope_theta"));
+  RECSYS_ASSIGN_OR_RETURN(const double eps, json.Number("rms_eps"));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t tied, json.Int("tied"));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t bias, json.Int("qkv_bias"));
+  RECSYS_ASSIGN_OR_RETURN(const int64_t factors, json.Int("rope_factors"));
+  if (!(theta > 1.0) || !(eps > 0 && eps < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(json.path(), ": rope_theta ", theta, " or rms_eps ", eps, " out of range"));
+  }
+  c.rope_theta = static_cast<float>(theta);
+  c.rms_eps = static_cast<float>(eps);
+  c.tied_output = tied != 0;
+  c.qkv_bias = bias != 0;
+  c.rope_freq_factors = factors != 0;
+  if (c.hidden % c.heads != 0 || c.heads % c.kv_heads != 0 || (c.hidden / c.heads) % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(json.path(), ": hidden ", c.hidden, ", heads ", c.heads, " and kv_heads ",
+                     c.kv_heads, " do not divide into whole, even heads and groups"));
+  }
+  c.head_dim = c.hidden / c.heads;
   return c;
 }
 

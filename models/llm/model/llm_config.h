@@ -16,6 +16,9 @@ enum class LlmArch { kLlama, kQwen2 };
 
 struct LlmConfig {
   static absl::StatusOr<LlmConfig> FromGguf(const GgufFile& file);
+  // The project's export: config.json of architecture "llm" (recsys_train.llm.export), whose
+  // weights are in Hugging Face layout (rope on rotate_half pairs for both architectures).
+  static absl::StatusOr<LlmConfig> FromExport(const std::string& directory);
 
   LlmArch arch = LlmArch::kLlama;
   std::string arch_name;

@@ -1,10 +1,12 @@
 #include "models/llm/model/llm_model.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "models/common/layers.h"
+#include "models/llm/model/tensor_source.h"
 #include "recsys/kernels/attention_mass.h"
 #include "recsys/kernels/elementwise.h"
 #include "recsys/kernels/gemm.h"
@@ -71,17 +73,27 @@ absl::Status Rope(const kernels::Device& device, float* x, const int64_t* positi
 
 absl::StatusOr<std::unique_ptr<LlmModel>> LlmModel::Load(const std::string& path,
                                                          const kernels::Device& device) {
-  RECSYS_ASSIGN_OR_RETURN(std::unique_ptr<GgufFile> file, GgufFile::Open(path));
   std::unique_ptr<LlmModel> m(new LlmModel());
   m->device_ = device;
-  RECSYS_ASSIGN_OR_RETURN(m->config_, LlmConfig::FromGguf(*file));
+  std::unique_ptr<GgufFile> file;  // the GGUF, or the export's tokenizer.gguf
+  std::unique_ptr<TensorSource> tensors;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    RECSYS_ASSIGN_OR_RETURN(m->config_, LlmConfig::FromExport(path));
+    RECSYS_ASSIGN_OR_RETURN(file, GgufFile::Open(path + "/tokenizer.gguf"));
+    RECSYS_ASSIGN_OR_RETURN(tensors, ExportTensors(path + "/model.safetensors"));
+  } else {
+    RECSYS_ASSIGN_OR_RETURN(file, GgufFile::Open(path));
+    RECSYS_ASSIGN_OR_RETURN(m->config_, LlmConfig::FromGguf(*file));
+    tensors = GgufTensors(*file);
+  }
   RECSYS_ASSIGN_OR_RETURN(m->tokenizer_, Tokenizer::FromGguf(*file));
   if (m->tokenizer_->vocab().size() != m->config_.vocab_size) {
     return Invalid(absl::StrCat(path, ": the tokenizer has ", m->tokenizer_->vocab().size(),
-                                " tokens, token_embd.weight ", m->config_.vocab_size, " rows"));
+                                " tokens, the model ", m->config_.vocab_size));
   }
-  RECSYS_ASSIGN_OR_RETURN(m->weights_, LlmWeights::Load(*file, m->config_, device));
-  return m;  // the weights are copies: the mapping is released here
+  RECSYS_ASSIGN_OR_RETURN(m->weights_, LlmWeights::Load(*tensors, m->config_, device));
+  return m;  // the weights are copies: the file's mapping is released here
 }
 
 absl::StatusOr<KvCache> LlmModel::NewCache(int64_t capacity) const {

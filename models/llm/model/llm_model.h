@@ -65,7 +65,8 @@ struct LlmControl {
 
 class LlmModel {
  public:
-  // Maps, parses and loads `path` (weights expanded to fp32 on `device`).
+  // Loads a GGUF file, or an export directory (config.json, model.safetensors, tokenizer.gguf:
+  // tensor_source.h), with the weights expanded to fp32 on `device`.
   static absl::StatusOr<std::unique_ptr<LlmModel>> Load(const std::string& path,
                                                         const kernels::Device& device);
 

@@ -3,59 +3,45 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
-#include "models/llm/gguf/dequantize.h"
-#include "models/llm/gguf/ggml_types.h"
 
 namespace recsys::llm {
 namespace {
 
 class TensorReader {
  public:
-  TensorReader(const GgufFile& file, const kernels::Device& device, int64_t* floats)
-      : file_(file), device_(device), floats_(floats) {}
+  TensorReader(const TensorSource& source, const kernels::Device& device, int64_t* floats)
+      : source_(source), device_(device), floats_(floats) {}
 
   // The tensor `name` of ggml shape `dims` ([in, out] for a matrix), as fp32 on the device.
   absl::Status Read(const std::string& name, const std::vector<int64_t>& dims,
                     models::Weights* out) {
-    const GgufTensor* t = file_.FindTensor(name);
-    if (t == nullptr) {
+    RECSYS_ASSIGN_OR_RETURN(const std::vector<int64_t> have, source_.Dims(name));
+    if (have != dims) {
       return absl::InvalidArgumentError(
-          absl::StrCat(file_.name(), ": tensor '", name, "' is missing"));
-    }
-    if (t->dims != dims) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(file_.name(), ": tensor '", name, "' is [", absl::StrJoin(t->dims, ", "),
+          absl::StrCat(source_.name(), ": tensor '", name, "' is [", absl::StrJoin(have, ", "),
                        "]; the hyper-parameters make it [", absl::StrJoin(dims, ", "), "]"));
     }
-    std::vector<float> values(static_cast<size_t>(t->elements));
-    const int64_t cols = dims[0];
-    const int64_t rows = cols == 0 ? 0 : t->elements / cols;
-    RECSYS_ASSIGN_OR_RETURN(const int64_t row_bytes, GgmlRowBytes(t->type, cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      const absl::Status s =
-          DequantizeRow(t->type, t->data + r * row_bytes, cols, values.data() + r * cols);
-      if (!s.ok()) {
-        return absl::Status(s.code(),
-                            absl::StrCat(file_.name(), ": tensor '", name, "': ", s.message()));
-      }
-    }
-    *floats_ += t->elements;
+    int64_t elements = 1;
+    for (int64_t d : dims) elements *= d;
+    std::vector<float> values(static_cast<size_t>(elements));
+    RECSYS_RETURN_IF_ERROR(source_.Read(name, values.data()));
+    *floats_ += elements;
     RECSYS_ASSIGN_OR_RETURN(*out, models::Weights::Place(device_, std::move(values)));
     return absl::OkStatus();
   }
 
  private:
-  const GgufFile& file_;
+  const TensorSource& source_;
   const kernels::Device& device_;
   int64_t* floats_;
 };
 
 }  // namespace
 
-absl::StatusOr<LlmWeights> LlmWeights::Load(const GgufFile& file, const LlmConfig& c,
+absl::StatusOr<LlmWeights> LlmWeights::Load(const TensorSource& source, const LlmConfig& c,
                                             const kernels::Device& device) {
   LlmWeights w;
-  TensorReader read(file, device, &w.floats);
+  TensorReader read(source, device, &w.floats);
   const int64_t d = c.head_dim;
   RECSYS_RETURN_IF_ERROR(read.Read("token_embd.weight", {c.hidden, c.vocab_size}, &w.embed));
   RECSYS_RETURN_IF_ERROR(read.Read("output_norm.weight", {c.hidden}, &w.output_norm));

@@ -1,4 +1,5 @@
-// The parameters of a decoder-only model, read from a GGUF by llama.cpp's tensor names
+// The parameters of a decoder-only model, read by llama.cpp's tensor names (from a GGUF or an
+// export, tensor_source.h)
 // (token_embd, blk.N.attn_q, ..., output_norm, output, rope_freqs) with their shapes checked
 // against the hyper-parameters. Every type is expanded to fp32 at load (dequantize.h), so the
 // forward pass runs on the kernels' fp32 GEMM: memory is 4 bytes per weight whatever the file's
@@ -12,6 +13,7 @@
 #include "models/common/device_tensor.h"
 #include "models/llm/gguf/gguf_file.h"
 #include "models/llm/model/llm_config.h"
+#include "models/llm/model/tensor_source.h"
 #include "recsys/kernels/context.h"
 
 namespace recsys::llm {
@@ -23,7 +25,7 @@ struct LlmLayerWeights {
 };
 
 struct LlmWeights {
-  static absl::StatusOr<LlmWeights> Load(const GgufFile& file, const LlmConfig& config,
+  static absl::StatusOr<LlmWeights> Load(const TensorSource& source, const LlmConfig& config,
                                          const kernels::Device& device);
 
   models::Weights embed;  // [vocab, hidden]

@@ -166,6 +166,30 @@ INSTANTIATE_TEST_SUITE_P(Families, ReferenceTest,
                            return name;
                          });
 
+// The project's own export (config.json, model.safetensors, tokenizer.gguf) of the same
+// weights loads through the same interface and gives the f32 file's reference outputs.
+TEST(LlmExportTest, TheProjectsExportMatchesTheReferenceLikeItsGguf) {
+  for (const std::string family : {"llama3", "mistral", "qwen2"}) {
+    SCOPED_TRACE(family);
+    const std::string dir = FixtureDir() + "/" + family + "-export";
+    if (FixtureDir().empty() || !std::filesystem::exists(dir)) GTEST_SKIP() << "no fixtures";
+    auto model = LlmModel::Load(dir, kernels::Device::Cpu());
+    ASSERT_TRUE(model.ok()) << model.status();
+    EXPECT_FALSE((*model)->config().rope_interleaved);
+    auto golden = GgufFile::Open(FixtureDir() + "/" + family + "-f32.golden.gguf");
+    ASSERT_TRUE(golden.ok());
+    LlmInput in;
+    for (float id : TensorFloats(**golden, "ids")) in.tokens.push_back(static_cast<int32_t>(id));
+    const int64_t n = static_cast<int64_t>(in.tokens.size());
+    auto cache = (*model)->NewCache(n);
+    LlmOutputs out;
+    for (int64_t i = 0; i < n; ++i) out.logits_at.push_back(i);
+    auto r = (*model)->Forward(in, out, &*cache);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_LT(ScaledError(r->logits, TensorFloats(**golden, "logits")), 2e-5);
+  }
+}
+
 class LlmBehaviourTest : public ::testing::Test {
  protected:
   void SetUp() override {

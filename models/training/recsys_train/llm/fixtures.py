@@ -9,7 +9,8 @@ them, for tests/models/llm (written at test time into the build tree, not commit
 each as f32, f16, q8_0 and q4_k (and q4_k_m for llama3): <out>/<family>-<type>.gguf, and
 <out>/<family>-<type>.golden.gguf holding the input ids and the reference's logits, final
 hidden states and attention mass (query span and layers in its metadata), computed on the
-weights as the file holds them. With --stories260k (shared/data/llm-stories260K, when present)
+weights as the file holds them; and <out>/<family>-export/, the same weights as the project's
+own export (export.py), which the f32 golden fits. With --stories260k (shared/data/llm-stories260K, when present)
 also <out>/stories260K.gguf, converted from llama2.c by llama2c_to_gguf.
 
     /usr/bin/python3 -m recsys_train.llm.fixtures --out=DIR [--stories260k=DIR]
@@ -21,7 +22,7 @@ import os
 import numpy as np
 import torch
 
-from . import gguf_py, llama2c_to_gguf, reference, to_gguf
+from . import export, gguf_py, llama2c_to_gguf, reference, to_gguf
 
 FAMILIES = {
     "llama3": reference.Config(arch="llama", heads=4, kv_heads=2, rope_theta=500000.0, tied=True,
@@ -68,6 +69,8 @@ def main():
             held = to_gguf.write(name + ".gguf", cfg, weights, qtype)
             write_golden(name + ".golden.gguf", IDS, reference.forward(cfg, held, IDS))
             print(name)
+        # The same weights as the project's own export (fp32: the f32 golden holds for it).
+        export.export(os.path.join(args.out, f"{family}-export"), cfg, weights)
     model = os.path.join(args.stories260k, "stories260K_dequant_f32.bin")
     if args.stories260k and os.path.exists(model):
         out = os.path.join(args.out, "stories260K.gguf")

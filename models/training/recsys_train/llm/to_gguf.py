@@ -40,6 +40,19 @@ def toy_vocab(size):
     return tokens, scores, types
 
 
+def add_tokenizer(writer, vocab):
+    """A SentencePiece-style vocabulary (tokens, scores, types) as tokenizer.ggml.* keys."""
+    tokens, scores, types = vocab
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_unk_token_id(0)
+    writer.add_add_bos_token(True)
+
+
 def _permute(w, heads):
     """Hugging Face rotate_half rows -> llama.cpp's interleaved rows (convert_hf_to_gguf)."""
     return w.reshape(heads, 2, w.shape[0] // heads // 2, *w.shape[1:]).swapaxes(1, 2) \
@@ -98,15 +111,7 @@ def write(path, cfg, w, qtype="f32", vocab=None):
     writer.add_layer_norm_rms_eps(cfg.rms_eps)
     writer.add_rope_dimension_count(cfg.head_dim)
     writer.add_vocab_size(cfg.vocab_size)
-    tokens, scores, types = vocab or toy_vocab(cfg.vocab_size)
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_unk_token_id(0)
-    writer.add_add_bos_token(True)
+    add_tokenizer(writer, vocab or toy_vocab(cfg.vocab_size))
 
     held = {}
 
