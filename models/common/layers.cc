@@ -22,7 +22,7 @@ absl::Status Linear(const kernels::Device& device, const float* x, int64_t rows,
   p.transpose_b = true;
   p.c = y;
   RECSYS_RETURN_IF_ERROR(kernels::Gemm(device, p));
-  return kernels::AddBias(device, y, b, rows, out);
+  return b == nullptr ? absl::OkStatus() : kernels::AddBias(device, y, b, rows, out);
 }
 
 absl::Status Linear(const kernels::Device& device, const std::vector<float>& x, int64_t rows,

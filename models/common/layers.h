@@ -17,7 +17,8 @@
 
 namespace recsys::models {
 
-// y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it.
+// y[rows, out] = x[rows, in] W^T + b, with W stored [out, in] as torch.nn.Linear keeps it;
+// b may be null (no bias).
 // The pointer forms take device memory (host memory for the CPU device) and never resize.
 absl::Status Linear(const kernels::Device& device, const float* x, int64_t rows, int64_t in,
                     const float* w, const float* b, int64_t out, float* y);

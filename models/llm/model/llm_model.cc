@@ -9,7 +9,6 @@
 #include "models/llm/model/tensor_source.h"
 #include "recsys/kernels/attention_mass.h"
 #include "recsys/kernels/elementwise.h"
-#include "recsys/kernels/gemm.h"
 #include "recsys/kernels/memory.h"
 #include "recsys/kernels/rows.h"
 
@@ -26,21 +25,6 @@ absl::Status CheckIndices(const char* field, const std::vector<int64_t>& at, int
     }
   }
   return absl::OkStatus();
-}
-
-// y[rows, out] = x W^T (+ b) with W [out, in].
-absl::Status Linear(const kernels::Device& device, const float* x, int64_t rows, int64_t in,
-                    const float* w, const float* b, int64_t out, float* y) {
-  kernels::GemmParams p;
-  p.m = rows;
-  p.n = out;
-  p.k = in;
-  p.a = x;
-  p.b = w;
-  p.transpose_b = true;
-  p.c = y;
-  RECSYS_RETURN_IF_ERROR(kernels::Gemm(device, p));
-  return b == nullptr ? absl::OkStatus() : kernels::AddBias(device, y, b, rows, out);
 }
 
 absl::Status RmsNorm(const kernels::Device& device, const float* x, const models::Weights& w,
@@ -216,12 +200,12 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
     float* k = cache->keys(l) + past * kvdim;
     float* v = cache->values(l) + past * kvdim;
     RECSYS_RETURN_IF_ERROR(RmsNorm(dev, x, w.attn_norm, n, c.hidden, c.rms_eps, h));
-    RECSYS_RETURN_IF_ERROR(
-        Linear(dev, h, n, c.hidden, w.q.data(), c.qkv_bias ? w.q_bias.data() : nullptr, qdim, q));
-    RECSYS_RETURN_IF_ERROR(
-        Linear(dev, h, n, c.hidden, w.k.data(), c.qkv_bias ? w.k_bias.data() : nullptr, kvdim, k));
-    RECSYS_RETURN_IF_ERROR(
-        Linear(dev, h, n, c.hidden, w.v.data(), c.qkv_bias ? w.v_bias.data() : nullptr, kvdim, v));
+    RECSYS_RETURN_IF_ERROR(models::Linear(dev, h, n, c.hidden, w.q.data(),
+                                          c.qkv_bias ? w.q_bias.data() : nullptr, qdim, q));
+    RECSYS_RETURN_IF_ERROR(models::Linear(dev, h, n, c.hidden, w.k.data(),
+                                          c.qkv_bias ? w.k_bias.data() : nullptr, kvdim, k));
+    RECSYS_RETURN_IF_ERROR(models::Linear(dev, h, n, c.hidden, w.v.data(),
+                                          c.qkv_bias ? w.v_bias.data() : nullptr, kvdim, v));
     RECSYS_RETURN_IF_ERROR(Rope(dev, q, pos_dev, n, c.heads, c, weights_.rope_factors));
     RECSYS_RETURN_IF_ERROR(Rope(dev, k, pos_dev, n, c.kv_heads, c, weights_.rope_factors));
     kernels::AttentionParams a;
@@ -252,15 +236,16 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
       m.accumulate = true;
       RECSYS_RETURN_IF_ERROR(kernels::AttentionMass(dev, m));
     }
-    RECSYS_RETURN_IF_ERROR(Linear(dev, att, n, qdim, w.o.data(), nullptr, c.hidden, h));
+    RECSYS_RETURN_IF_ERROR(models::Linear(dev, att, n, qdim, w.o.data(), nullptr, c.hidden, h));
     RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(dev, x, h, n * c.hidden));
     RECSYS_RETURN_IF_ERROR(RmsNorm(dev, x, w.ffn_norm, n, c.hidden, c.rms_eps, h));
     RECSYS_RETURN_IF_ERROR(
-        Linear(dev, h, n, c.hidden, w.gate.data(), nullptr, c.intermediate, gate));
-    RECSYS_RETURN_IF_ERROR(Linear(dev, h, n, c.hidden, w.up.data(), nullptr, c.intermediate, up));
+        models::Linear(dev, h, n, c.hidden, w.gate.data(), nullptr, c.intermediate, gate));
+    RECSYS_RETURN_IF_ERROR(
+        models::Linear(dev, h, n, c.hidden, w.up.data(), nullptr, c.intermediate, up));
     RECSYS_RETURN_IF_ERROR(kernels::SwiGlu(dev, gate, up, gate, n * c.intermediate));
     RECSYS_RETURN_IF_ERROR(
-        Linear(dev, gate, n, c.intermediate, w.down.data(), nullptr, c.hidden, h));
+        models::Linear(dev, gate, n, c.intermediate, w.down.data(), nullptr, c.hidden, h));
     RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(dev, x, h, n * c.hidden));
     result.layers_run = l + 1;
   }
@@ -290,7 +275,7 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
     RECSYS_ASSIGN_OR_RETURN(float* logits, ws.Floats(m * c.vocab_size));
     const models::Weights& head = c.tied_output ? weights_.embed : weights_.output;
     RECSYS_RETURN_IF_ERROR(
-        Linear(dev, rows, m, c.hidden, head.data(), nullptr, c.vocab_size, logits));
+        models::Linear(dev, rows, m, c.hidden, head.data(), nullptr, c.vocab_size, logits));
     RECSYS_ASSIGN_OR_RETURN(result.logits, models::Download(dev, logits, m * c.vocab_size));
   }
   return result;

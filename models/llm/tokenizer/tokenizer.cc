@@ -48,6 +48,23 @@ struct Symbol {
   int prev = -1, next = -1;
 };
 
+// The characters of `text` as a linked list of symbols to merge. A byte that does not begin a
+// complete UTF-8 sequence stands alone (llama.cpp's SentencePiece takes the bytes after it
+// too, garbling the next character).
+std::vector<Symbol> Characters(absl::string_view text) {
+  std::vector<Symbol> symbols;
+  for (size_t at = 0; at < text.size();) {
+    size_t n = std::min<size_t>(Utf8Length(static_cast<uint8_t>(text[at])), text.size() - at);
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<uint8_t>(text[at + k]) & 0xC0) != 0x80) n = 1;
+    }
+    const int index = static_cast<int>(symbols.size());
+    symbols.push_back({at, n, index - 1, at + n == text.size() ? -1 : index + 1});
+    at += n;
+  }
+  return symbols;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
@@ -97,18 +114,7 @@ void Tokenizer::EncodeText(absl::string_view text, bool space_prefix,
 // whose concatenation is the best-scoring token (leftmost on ties); what is left that is not
 // a token becomes byte tokens.
 void Tokenizer::EncodeSentencePiece(absl::string_view text, std::vector<int32_t>* out) const {
-  std::vector<Symbol> symbols;
-  for (size_t at = 0; at < text.size();) {
-    // One character; a byte that does not begin a complete sequence stands alone (llama.cpp
-    // would take the bytes after it too, garbling the next character).
-    size_t n = std::min<size_t>(Utf8Length(static_cast<uint8_t>(text[at])), text.size() - at);
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<uint8_t>(text[at + k]) & 0xC0) != 0x80) n = 1;
-    }
-    const int index = static_cast<int>(symbols.size());
-    symbols.push_back({at, n, index - 1, at + n == text.size() ? -1 : index + 1});
-    at += n;
-  }
+  std::vector<Symbol> symbols = Characters(text);
   struct Bigram {
     float score;
     int left, right;
@@ -174,13 +180,7 @@ void Tokenizer::BytePairWord(const std::string& word, std::vector<int32_t>* out)
       return;
     }
   }
-  std::vector<Symbol> symbols;
-  for (size_t at = 0; at < word.size();) {
-    const size_t n = std::min<size_t>(Utf8Length(static_cast<uint8_t>(word[at])), word.size() - at);
-    const int index = static_cast<int>(symbols.size());
-    symbols.push_back({at, n, index - 1, at + n == word.size() ? -1 : index + 1});
-    at += n;
-  }
+  std::vector<Symbol> symbols = Characters(word);
   struct Bigram {
     int32_t rank;
     int left, right;

@@ -33,7 +33,4 @@ def export(out_dir, cfg, weights, vocab=None):
     gguf = gguf_py.load()
     writer = gguf.GGUFWriter(os.path.join(out_dir, "tokenizer.gguf"), arch=cfg.arch)
     to_gguf.add_tokenizer(writer, vocab or to_gguf.toy_vocab(cfg.vocab_size))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    gguf_py.finish(writer)

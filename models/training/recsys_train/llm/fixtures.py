@@ -49,10 +49,7 @@ def write_golden(path, ids, out):
     w.add_tensor("hidden", out["hidden"].numpy().astype(np.float32))
     mass = reference.attention_mass(out["probs"], MASS_LAYERS, *MASS_SPAN)
     w.add_tensor("mass", mass.numpy().astype(np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    gguf_py.finish(w)
 
 
 def main():

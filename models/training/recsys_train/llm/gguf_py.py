@@ -23,3 +23,11 @@ def load():
         sys.path.insert(0, where)
     import gguf  # noqa: E402  (from the path above)
     return gguf
+
+
+def finish(writer):
+    """Writes a GGUFWriter's header, metadata and tensors, and closes it."""
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()

@@ -18,7 +18,7 @@ import struct
 
 import numpy as np
 
-from . import gguf_py
+from . import gguf_py, to_gguf
 
 
 def read_tokenizer(path, vocab_size):
@@ -94,14 +94,7 @@ def convert(model_path, tokenizer_path, out, qtype="f32"):
     writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_rope_dimension_count(c["dim"] // c["heads"])
-    writer.add_tokenizer_model("llama")
-    writer.add_token_list(tokens)
-    writer.add_token_scores(scores)
-    writer.add_token_types(types)
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    writer.add_unk_token_id(0)
-    writer.add_add_bos_token(True)
+    to_gguf.add_tokenizer(writer, (tokens, scores, types))
     target = getattr(T, qtype.upper())
 
     def matrix(name, x):
@@ -129,10 +122,7 @@ def convert(model_path, tokenizer_path, out, qtype="f32"):
     writer.add_tensor("output_norm.weight", np.ascontiguousarray(w["rms_final"]))
     if "output" in w:
         matrix("output.weight", w["output"])
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    gguf_py.finish(writer)
 
 
 def main():

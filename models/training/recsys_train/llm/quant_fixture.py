@@ -57,10 +57,7 @@ def main():
         else:
             writer.add_tensor(name, data, raw_shape=data.shape, raw_dtype=qtype)
         writer.add_tensor(name + ".expected", expected)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    gguf_py.finish(writer)
 
 
 if __name__ == "__main__":

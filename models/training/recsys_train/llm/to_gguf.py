@@ -151,8 +151,5 @@ def write(path, cfg, w, qtype="f32", vocab=None):
     vector("output_norm.weight", "norm")
     if not cfg.tied:
         matrix("output.weight", "output")
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    gguf_py.finish(writer)
     return held
