@@ -7,7 +7,7 @@
 
 #include "models/llm/gguf/ggml_types.h"
 #include "tests/models/llm/gguf_builder.h"
-#include "tests/testing/shared_data.h"
+#include "tests/models/llm/llama_cpp_files.h"
 #include "tests/testing/temp_dir.h"
 
 namespace recsys::llm {
@@ -208,25 +208,29 @@ TEST(GgufFileTest, TypeTableSizesRowsAndNamesTypes) {
   EXPECT_EQ(GgmlTypeName(5), "type 5");  // removed from ggml (old Q4_2)
 }
 
-// llama.cpp's own vocabulary files (shared/data/tokenizers-llamacpp-vocab), written by its
-// gguf-py: real GGUF files from outside the project.
+// llama.cpp's own vocabulary files (llama_cpp_files.h), written by its gguf-py: real GGUF
+// files from outside the project.
 TEST(GgufFileTest, ReadsLlamaCppVocabularyFiles) {
-  const std::string dir = recsys::testing::SharedDataPath("tokenizers-llamacpp-vocab");
-  if (dir.empty()) GTEST_SKIP() << "shared/data/tokenizers-llamacpp-vocab is absent";
   struct Expect {
-    const char* file;
+    const char* name;
     const char* model;
     int64_t tokens;
   };
-  for (const Expect& e : {Expect{"ggml-vocab-llama-spm.gguf", "llama", 32000},
-                          Expect{"ggml-vocab-gpt-2.gguf", "gpt2", 50257}}) {
-    auto file = GgufFile::Open(dir + "/" + e.file);
+  int read = 0;
+  for (const Expect& e : {Expect{"llama-spm", "llama", 32000}, Expect{"gpt-2", "gpt2", 50257},
+                          Expect{"qwen2", "gpt2", 151936}}) {
+    const std::string path = testing::VocabFile(e.name);
+    if (path.empty()) continue;
+    auto file = GgufFile::Open(path);
     ASSERT_TRUE(file.ok()) << file.status();
-    EXPECT_EQ(*(*file)->GetString("tokenizer.ggml.model"), e.model) << e.file;
+    EXPECT_EQ(*(*file)->GetString("tokenizer.ggml.model"), e.model) << e.name;
     auto tokens = (*file)->GetStrings("tokenizer.ggml.tokens");
     ASSERT_TRUE(tokens.ok()) << tokens.status();
-    EXPECT_EQ(static_cast<int64_t>(tokens->size()), e.tokens) << e.file;
+    EXPECT_EQ(static_cast<int64_t>(tokens->size()), e.tokens) << e.name;
+    ++read;
   }
+  if (read == 0)
+    GTEST_SKIP() << "no llama.cpp vocabulary files (shared data, scripts/install-llama-cpp.sh)";
 }
 
 }  // namespace

@@ -13,24 +13,14 @@
 #include "absl/strings/str_split.h"
 #include "models/llm/tokenizer/pretokenize.h"
 #include "models/llm/tokenizer/unicode.h"
-#include "tests/testing/shared_data.h"
+#include "tests/models/llm/llama_cpp_files.h"
 
 namespace recsys::llm {
 namespace {
 
 using ::testing::ElementsAre;
 
-// llama.cpp's vocabulary test files ggml-vocab-NAME.gguf(.inp, .out): from shared data, else
-// from the llama.cpp source that scripts/install-llama-cpp.sh unpacks ($RECSYS_LLAMA_CPP_DIR).
-std::string VocabFile(const std::string& name) {
-  const std::string file = "ggml-vocab-" + name + ".gguf";
-  std::string shared = recsys::testing::SharedDataPath("tokenizers-llamacpp-vocab/" + file);
-  if (!shared.empty() && std::filesystem::exists(shared + ".out")) return shared;
-  const char* env = std::getenv("RECSYS_LLAMA_CPP_DIR");
-  const std::string root = env != nullptr && *env != '\0' ? env : RECSYS_LLAMA_CPP_DIR;
-  const std::string path = root + "/models/" + file;
-  return std::filesystem::exists(path) && std::filesystem::exists(path + ".out") ? path : "";
-}
+using testing::VocabFile;
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
