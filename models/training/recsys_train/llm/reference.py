@@ -85,9 +85,9 @@ def apply_rope(x, positions, cfg):
 
 
 @torch.no_grad()
-def forward(cfg, w, ids, positions=None):
-    """ids [T] -> dict of logits [T, V], hidden (final-normed) [T, hidden], per-layer attention
-    probabilities [layers, heads, T, T] and post-rope queries / keys."""
+def forward(cfg, w, ids, positions=None, keep_probs=True):
+    """ids [T] -> dict of logits [T, V], hidden (final-normed) [T, hidden] and, with
+    keep_probs, the per-layer attention probabilities [layers, heads, T, T]."""
     T = len(ids)
     positions = torch.arange(T) if positions is None else torch.as_tensor(positions)
     x = w["embed"][torch.as_tensor(ids)]
@@ -107,14 +107,18 @@ def forward(cfg, w, ids, positions=None):
         v = v.repeat_interleave(H // Hkv, dim=1)
         scores = torch.einsum("thd,shd->hts", q, k) / math.sqrt(d) + causal
         a = scores.softmax(-1)
-        probs.append(a)
+        if keep_probs:
+            probs.append(a)
         out = torch.einsum("hts,shd->thd", a, v).reshape(T, H * d)
         x = x + out @ p("o").T
         h = rms_norm(x, p("post_norm"), cfg.rms_eps)
         x = x + (torch.nn.functional.silu(h @ p("gate").T) * (h @ p("up").T)) @ p("down").T
     hidden = rms_norm(x, w["norm"], cfg.rms_eps)
     head = w["embed"] if cfg.tied else w["output"]
-    return {"logits": hidden @ head.T, "hidden": hidden, "probs": torch.stack(probs)}
+    out = {"logits": hidden @ head.T, "hidden": hidden}
+    if keep_probs:
+        out["probs"] = torch.stack(probs)
+    return out
 
 
 def attention_mass(probs, layers, q_begin, q_end):
