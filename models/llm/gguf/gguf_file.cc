@@ -364,6 +364,15 @@ GgufFile::~GgufFile() {
 
 absl::Status GgufFile::Parse() { return Parser(this).Run(); }
 
+void GgufFile::Release(const GgufTensor& t) const {
+  if (mapping_ == nullptr || t.bytes == 0) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  // Whole pages inside the tensor only: its neighbours' pages stay.
+  const uint64_t begin = (t.offset + page - 1) / page * page;
+  const uint64_t end = (t.offset + static_cast<uint64_t>(t.bytes)) / page * page;
+  if (end > begin) ::madvise(static_cast<uint8_t*>(mapping_) + begin, end - begin, MADV_DONTNEED);
+}
+
 const GgufValue* GgufFile::Find(absl::string_view key) const {
   const auto it = values_.find(key);
   return it == values_.end() ? nullptr : &it->second;

@@ -91,6 +91,11 @@ class GgufFile {
   absl::StatusOr<std::vector<float>> GetFloats(absl::string_view key) const;
   absl::StatusOr<std::vector<int64_t>> GetInts(absl::string_view key) const;
 
+  // Tells the kernel the mapped pages of t's data are not needed now (a loader that has copied
+  // the tensor out calls it, so the file's pages and the copy are not resident together). The
+  // data stays readable: pages are read from the file again if touched. No-op for FromBytes.
+  void Release(const GgufTensor& t) const;
+
   // A value as text for `recsys-llm inspect` (arrays: their type, count and first elements).
   std::string Describe(const GgufValue& value) const;
 

@@ -40,6 +40,7 @@ class GgufSource : public TensorSource {
                             absl::StrCat(name_, ": tensor '", tensor, "': ", s.message()));
       }
     }
+    file_.Release(*t);  // copied out: its pages need not stay resident beside the copy
     return absl::OkStatus();
   }
 

@@ -82,6 +82,12 @@ TEST(GgufFileTest, MapsAFileFromDisk) {
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ((*file)->tensors().size(), 2u);
   EXPECT_EQ(*(*file)->GetString("general.architecture"), "llama");
+  // Released pages come back from the file when read again.
+  const GgufTensor& embd = *(*file)->FindTensor("token_embd.weight");
+  (*file)->Release(embd);
+  float first = 0;
+  std::memcpy(&first, embd.data, sizeof(first));
+  EXPECT_EQ(first, 0.5f);
   EXPECT_EQ(GgufFile::Open(dir.File("absent.gguf")).status().code(), absl::StatusCode::kNotFound);
   std::ofstream(dir.File("empty.gguf"), std::ios::binary) << "";
   EXPECT_EQ(GgufFile::Open(dir.File("empty.gguf")).status().code(), absl::StatusCode::kDataLoss);
