@@ -77,7 +77,8 @@ class LlmModel {
 
   absl::StatusOr<KvCache> NewCache(int64_t capacity) const;
 
-  // Runs input's positions after cache's (which grows by them). INVALID_ARGUMENT naming the
+  // Runs input's positions after cache's (which grows by them). Calls may run at once from
+  // several threads, each on its own cache (the model is read-only). INVALID_ARGUMENT naming the
   // field for bad input; RESOURCE_EXHAUSTED when the cache is too small; DEADLINE_EXCEEDED /
   // CANCELLED from the control hooks (the cache then keeps only its earlier positions).
   absl::StatusOr<LlmResult> Forward(const LlmInput& input, const LlmOutputs& outputs,

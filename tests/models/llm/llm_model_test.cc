@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -295,6 +296,38 @@ TEST_F(LlmBehaviourTest, BadInputGetsAStatusNamingTheField) {
   cancel.cancelled = [] { return true; };
   EXPECT_EQ(model_->Forward(in, {}, &*c, cancel).status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(c->length(), 0);
+}
+
+// One loaded model serves several calls at once, each on its own cache (the services' use).
+TEST_F(LlmBehaviourTest, ConcurrentCallsOnOneModelGiveTheSingleCallResults) {
+  LlmInput in;
+  in.tokens = {1, 260, 270, 280, 290, 12, 30};
+  LlmOutputs out;
+  out.logits_at = {6};
+  out.mass_begin = 4;
+  out.mass_end = 7;
+  out.mass_layers = {0, 1};
+  auto alone_cache = model_->NewCache(8);
+  auto alone = model_->Forward(in, out, &*alone_cache);
+  ASSERT_TRUE(alone.ok()) << alone.status();
+  std::vector<std::thread> threads;
+  std::vector<int> same(8, 0);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        auto cache = model_->NewCache(8);
+        if (!cache.ok()) return;
+        auto r = model_->Forward(in, out, &*cache);
+        // Thread counts per call differ under load; results agree to rounding.
+        if (r.ok() && ScaledError(r->logits, alone->logits) < 1e-6 &&
+            ScaledError(r->mass, alone->mass) < 1e-6) {
+          ++same[t];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_THAT(same, ::testing::Each(5));
 }
 
 TEST_F(LlmBehaviourTest, GreedyGenerationIsTheArgmaxChain) {
