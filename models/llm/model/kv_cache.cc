@@ -1,5 +1,7 @@
 #include "models/llm/model/kv_cache.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 
@@ -11,6 +13,12 @@ absl::StatusOr<KvCache> KvCache::Create(const kernels::Device& device, int64_t l
     return absl::InvalidArgumentError(absl::StrCat("KV cache of ", layers, " layers, ", kv_heads,
                                                    " heads of ", head_dim, ", ", capacity,
                                                    " positions"));
+  }
+  // Positions x heads x dims x 4 bytes x 2 (keys, values) x layers must fit an int64.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max() / 8;
+  if (kv_heads > kMax / head_dim || capacity > kMax / (kv_heads * head_dim) / layers) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("a KV cache of ", capacity, " positions is too large"));
   }
   KvCache c;
   c.device_ = device;

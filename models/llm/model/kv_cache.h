@@ -32,7 +32,7 @@ class KvCache {
 
   // The forward pass appends; Truncate drops positions from the end (n <= length()).
   void set_length(int64_t n) { length_ = n; }
-  void Truncate(int64_t n) { length_ = n < length_ ? n : length_; }
+  void Truncate(int64_t n) { length_ = n < 0 ? 0 : (n < length_ ? n : length_); }
 
  private:
   kernels::Device device_;

@@ -285,7 +285,10 @@ absl::StatusOr<std::vector<int32_t>> LlmModel::Generate(const std::vector<int32_
                                                         int64_t max_new,
                                                         const LlmControl& control) const {
   if (prompt.empty()) return Invalid("prompt: no tokens");
-  if (max_new < 0) return Invalid("max_new: negative");
+  constexpr int64_t kMaxPositions = int64_t{1} << 24;
+  if (max_new < 0 || max_new > kMaxPositions) {
+    return Invalid(absl::StrCat("max_new: ", max_new, " is outside [0, ", kMaxPositions, "]"));
+  }
   RECSYS_ASSIGN_OR_RETURN(
       KvCache cache, NewCache(static_cast<int64_t>(prompt.size()) + std::max<int64_t>(max_new, 1)));
   const Vocab& vocab = tokenizer_->vocab();

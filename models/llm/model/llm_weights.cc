@@ -51,6 +51,12 @@ absl::StatusOr<LlmWeights> LlmWeights::Load(const TensorSource& source, const Ll
   if (c.rope_freq_factors) {
     RECSYS_RETURN_IF_ERROR(read.Read("rope_freqs.weight", {d / 2}, &w.rope_factors));
   }
+  // Every layer's tensors must be there before anything is sized from the layer count.
+  const std::string last = absl::StrCat("blk.", c.layers - 1, ".attn_norm.weight");
+  if (!source.Has(last)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source.name(), ": tensor '", last, "' is missing (", c.layers, " layers)"));
+  }
   w.layers.resize(static_cast<size_t>(c.layers));
   for (int64_t i = 0; i < c.layers; ++i) {
     LlmLayerWeights& l = w.layers[i];

@@ -25,6 +25,12 @@ class GgufSource : public TensorSource {
   absl::StatusOr<std::vector<int64_t>> Dims(const std::string& tensor) const override {
     const GgufTensor* t = file_.FindTensor(tensor);
     if (t == nullptr) return Missing(name_, tensor);
+    // Refused before the loader sizes a buffer for it.
+    if (!FindGgmlType(t->type)->dequantizable) {
+      return absl::UnimplementedError(absl::StrCat(name_, ": tensor '", tensor, "' is ",
+                                                   GgmlTypeName(t->type),
+                                                   ", a type the runtime does not read"));
+    }
     return t->dims;
   }
   absl::Status Read(const std::string& tensor, float* out) const override {

@@ -152,9 +152,9 @@ void Tokenizer::EncodeSentencePiece(absl::string_view text, std::vector<int32_t>
       out->push_back(id);
       continue;
     }
-    for (char c : piece) {
+    for (char c : piece) {  // byte fall-back; a byte with neither a token nor <unk> is dropped
       const int32_t byte = vocab_.byte_tokens[static_cast<uint8_t>(c)];
-      out->push_back(byte >= 0 ? byte : vocab_.unk);
+      if (byte >= 0 || vocab_.unk >= 0) out->push_back(byte >= 0 ? byte : vocab_.unk);
     }
   }
 }
@@ -245,11 +245,21 @@ std::string Tokenizer::Piece(int32_t id, bool render_special) const {
       return render_special ? text : "\xE2\x96\x85";  // U+2585, as llama.cpp shows it
     case TokenType::kUserDefined:
       return text;
-    case TokenType::kByte:
-      if (vocab_.kind == VocabKind::kSentencePiece && text.size() == 6 && text[0] == '<') {
-        return std::string(1, static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16)));
+    case TokenType::kByte: {
+      // "<0xAB>": the byte itself; a byte token of another spelling is read as text below.
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9'   ? c - '0'
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                      : -1;
+      };
+      if (vocab_.kind == VocabKind::kSentencePiece && text.size() == 6 &&
+          text.compare(0, 3, "<0x") == 0 && text[5] == '>' && hex(text[3]) >= 0 &&
+          hex(text[4]) >= 0) {
+        return std::string(1, static_cast<char>(hex(text[3]) * 16 + hex(text[4])));
       }
       break;
+    }
     default:
       break;
   }

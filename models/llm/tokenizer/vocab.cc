@@ -36,12 +36,6 @@ absl::Status Invalid(const GgufFile& f, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(f.name(), ": ", what));
 }
 
-// An optional integer key: `fallback` when absent.
-absl::StatusOr<int64_t> IntOr(const GgufFile& f, absl::string_view key, int64_t fallback) {
-  if (f.Find(key) == nullptr) return fallback;
-  return f.GetInt(key);
-}
-
 absl::StatusOr<bool> BoolOr(const GgufFile& f, absl::string_view key, bool fallback) {
   if (f.Find(key) == nullptr) return fallback;
   return f.GetBool(key);
@@ -114,9 +108,11 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
       }
       v.merge_ranks.emplace(std::string(merges[i]), static_cast<int32_t>(i));
     }
-    v.pre_name = f.Find("tokenizer.ggml.pre") != nullptr
-                     ? std::string(*f.GetString("tokenizer.ggml.pre"))
-                     : std::string("default");
+    v.pre_name = "default";
+    if (f.Find("tokenizer.ggml.pre") != nullptr) {
+      RECSYS_ASSIGN_OR_RETURN(const absl::string_view pre, f.GetString("tokenizer.ggml.pre"));
+      v.pre_name = std::string(pre);
+    }
     if (v.pre_name == "gpt-2" || v.pre_name == "default") {
       v.pre = PreTokenizer::kGpt2;
     } else if (v.pre_name == "llama-bpe" || v.pre_name == "llama3" || v.pre_name == "llama-v3") {
@@ -149,7 +145,11 @@ absl::StatusOr<Vocab> Vocab::FromGguf(const GgufFile& f) {
        {Id{"tokenizer.ggml.bos_token_id", &v.bos}, Id{"tokenizer.ggml.eos_token_id", &v.eos},
         Id{"tokenizer.ggml.unknown_token_id", &v.unk}, Id{"tokenizer.ggml.eot_token_id", &v.eot},
         Id{"tokenizer.ggml.padding_token_id", &v.pad}}) {
-    RECSYS_ASSIGN_OR_RETURN(const int64_t value, IntOr(f, id.key, *id.id));
+    if (f.Find(id.key) == nullptr) {  // a built-in default the vocabulary may be too small for
+      if (*id.id >= static_cast<int64_t>(n)) *id.id = -1;
+      continue;
+    }
+    RECSYS_ASSIGN_OR_RETURN(const int64_t value, f.GetInt(id.key));
     if (value < -1 || value >= static_cast<int64_t>(n)) {
       return Invalid(f, absl::StrCat(id.key, " is ", value, "; the vocabulary has ", n, " tokens"));
     }

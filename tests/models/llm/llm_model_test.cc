@@ -379,10 +379,11 @@ TEST(Stories260KTest, ReproducesLlama2cGreedyOutput) {
 
 // A small model file, built here, broken in one way at a time.
 std::string TinyModel(const std::function<void(testing::GgufBuilder&)>& tweak,
-                      const std::string& arch = "llama", int64_t q_rows = 8) {
+                      const std::string& arch = "llama", int64_t q_rows = 8,
+                      uint32_t ffn_norm_type = 0, uint32_t block_count = 1) {
   testing::GgufBuilder b;
   b.String("general.architecture", arch)
-      .U32(arch + ".block_count", 1)
+      .U32(arch + ".block_count", block_count)
       .U32(arch + ".embedding_length", 8)
       .U32(arch + ".feed_forward_length", 16)
       .U32(arch + ".attention.head_count", 2)
@@ -402,7 +403,11 @@ std::string TinyModel(const std::function<void(testing::GgufBuilder&)>& tweak,
   f32("blk.0.attn_k.weight", {8, 4});
   f32("blk.0.attn_v.weight", {8, 4});
   f32("blk.0.attn_output.weight", {8, 8});
-  f32("blk.0.ffn_norm.weight", {8});
+  if (ffn_norm_type == 0) {
+    f32("blk.0.ffn_norm.weight", {8});
+  } else {  // 8 one-byte elements of another type
+    b.AddTensor({"blk.0.ffn_norm.weight", {8}, ffn_norm_type, std::string(8, '\1')});
+  }
   f32("blk.0.ffn_gate.weight", {8, 16});
   f32("blk.0.ffn_up.weight", {8, 16});
   f32("blk.0.ffn_down.weight", {16, 8});
@@ -427,6 +432,25 @@ TEST(LlmLoadTest, BrokenModelFilesGetAStatusNamingTheKeyOrTensor) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);  // a key twice
   s = load(TinyModel([](auto& b) { b.String("tokenizer.ggml.pre", "x"); }));
   EXPECT_TRUE(s.ok());  // a SentencePiece vocabulary has no pre-tokenizer to refuse
+  s = load(TinyModel([](auto&) {}, "llama", 8, 0, /*block_count=*/1000000));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("blk.999999.attn_norm.weight' is missing"));
+  // A type the runtime does not read is refused before a buffer is sized for it.
+  s = load(TinyModel([](auto&) {}, "llama", 8, /*ffn_norm_type=I8*/ 24));
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("tensor 'blk.0.ffn_norm.weight' is I8, a type the runtime does not read"));
+}
+
+TEST(LlmLoadTest, HugeCachesAndGenerationLengthsAreRefused) {
+  recsys::testing::TempDir dir;
+  const std::string path = dir.File("m.gguf");
+  std::ofstream(path, std::ios::binary) << TinyModel([](auto&) {});
+  auto model = LlmModel::Load(path, kernels::Device::Cpu());
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_EQ((*model)->NewCache(int64_t{1} << 60).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ((*model)->Generate({1}, int64_t{1} << 54).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

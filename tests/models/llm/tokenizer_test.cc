@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "models/llm/tokenizer/pretokenize.h"
 #include "models/llm/tokenizer/unicode.h"
+#include "tests/models/llm/gguf_builder.h"
 #include "tests/models/llm/llama_cpp_files.h"
 
 namespace recsys::llm {
@@ -145,6 +146,41 @@ TEST(TokenizerTest, RoundTripsSpecialTokensAndBrokenUtf8) {
   EXPECT_EQ(std::count(plain.begin(), plain.end(), im_start), 0);
   EXPECT_EQ((*t)->Decode(parsed), "user");
   EXPECT_EQ((*t)->Decode(parsed, /*render_special=*/true), "<|im_start|>user");
+}
+
+// Vocabularies a hostile or unusual file describes: a status or sane output, never an abort.
+TEST(TokenizerTest, OddVocabulariesGetAStatusOrSaneOutput) {
+  auto load = [](testing::GgufBuilder b) {
+    const std::string bytes = b.Build();
+    auto file = GgufFile::FromBytes(bytes, "v.gguf");
+    EXPECT_TRUE(file.ok()) << file.status();
+    return Tokenizer::FromGguf(**file);
+  };
+  // tokenizer.ggml.pre of the wrong type.
+  auto wrong = load(testing::GgufBuilder()
+                        .String("tokenizer.ggml.model", "gpt2")
+                        .Strings("tokenizer.ggml.tokens", {"a", "b"})
+                        .Strings("tokenizer.ggml.merges", {"a b"})
+                        .U32("tokenizer.ggml.pre", 3));
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInvalidArgument);
+  // A tiny byte-level vocabulary without bos / eos keys: the built-in default (11) is dropped.
+  auto tiny = load(testing::GgufBuilder()
+                       .String("tokenizer.ggml.model", "gpt2")
+                       .Strings("tokenizer.ggml.tokens", {"a", "b", "ab"})
+                       .Strings("tokenizer.ggml.merges", {"a b"}));
+  ASSERT_TRUE(tiny.ok()) << tiny.status();
+  EXPECT_EQ((*tiny)->vocab().bos, -1);
+  EXPECT_THAT((*tiny)->Encode("abba", true, false), ElementsAre(2, 1, 0));
+  // A "byte" token that is not <0xXX>, no byte tokens and no <unk>: decoding does not throw and
+  // unknown bytes are dropped, never given id -1.
+  auto spm = load(testing::GgufBuilder()
+                      .String("tokenizer.ggml.model", "llama")
+                      .Strings("tokenizer.ggml.tokens", {"<0xZZ>", "x", "\xE2\x96\x81x"})
+                      .Array<int32_t>("tokenizer.ggml.token_type", 5, {6, 1, 1})
+                      .I32("tokenizer.ggml.unknown_token_id", -1));
+  ASSERT_TRUE(spm.ok()) << spm.status();
+  EXPECT_EQ((*spm)->Decode({0}), "<0xZZ>");
+  for (int32_t id : (*spm)->Encode("x\xFFq x", false, false)) EXPECT_GE(id, 0);
 }
 
 }  // namespace
