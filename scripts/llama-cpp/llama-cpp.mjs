@@ -2,6 +2,8 @@
 // oracle and peer of the project's LLM runtime.
 //   node llama-cpp.mjs greedy FILE.gguf IDS N          greedy continuation of IDS (comma-separated)
 //   node llama-cpp.mjs bench FILE.gguf PROMPT DECODE THREADS   prefill / decode tokens per second
+//   node llama-cpp.mjs probs FILE.gguf IDS              next-token probabilities after IDS (JSON
+//                                                      [[id, p], ...], temperature 1, no top-k/p)
 // node-llama-cpp is taken from $RECSYS_LLAMA_CPP (default build/llama-cpp of this checkout).
 import {dirname, join, resolve} from "node:path";
 import {fileURLToPath, pathToFileURL} from "node:url";
@@ -25,6 +27,14 @@ if (command === "greedy") {
     if (out.length >= Number(b)) break;
   }
   console.log(out.join(","));
+} else if (command === "probs") {
+  const ids = a.split(",").map(Number);
+  const ctx = await model.createContext({contextSize: ids.length + 8, batchSize: 512, threads: 2});
+  const seq = ctx.getSequence();
+  const it = seq.evaluateWithMetadata(ids, {probabilities: true},
+                                      {temperature: 1, topK: 0, topP: 1, minP: 0});
+  const first = (await it.next()).value;
+  console.log(JSON.stringify([...first.probabilities.entries()]));
 } else if (command === "bench") {
   const prompt = Number(a), decode = Number(b), threads = Number(c || 2);
   const vocab = Number(process.env.VOCAB || 32000);

@@ -3,7 +3,10 @@
 //   recsys-llm tokenize FILE --text=T  token ids and pieces
 //   recsys-llm generate FILE (--prompt=T | --ids=1,2,3) [--max_new=N]   greedy continuation
 //   recsys-llm bench FILE [--prompt_tokens=N] [--decode_tokens=N]  prefill / decode tokens/s
+//   recsys-llm probs FILE --ids=1,2,3  the next token's probabilities (softmax of the logits),
+//                                      one "id probability" line each, most likely first
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -146,6 +149,42 @@ int Generate(const std::string& path) {
   return 0;
 }
 
+std::vector<int32_t> IdsFlag() {
+  std::vector<int32_t> ids;
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_ids), ',', absl::SkipEmpty())) {
+    int32_t id = 0;
+    if (!absl::SimpleAtoi(s, &id)) return {};
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+int Probs(const std::string& path) {
+  auto model = LoadModel(path);
+  if (!model.ok()) return Fail(model.status());
+  const std::vector<int32_t> ids = IdsFlag();
+  if (ids.empty()) return Fail(absl::InvalidArgumentError("--ids: comma-separated token ids"));
+  auto cache = (*model)->NewCache(static_cast<int64_t>(ids.size()));
+  if (!cache.ok()) return Fail(cache.status());
+  recsys::llm::LlmInput in;
+  in.tokens = ids;
+  recsys::llm::LlmOutputs out;
+  out.logits_at = {static_cast<int64_t>(ids.size()) - 1};
+  auto r = (*model)->Forward(in, out, &*cache);
+  if (!r.ok()) return Fail(r.status());
+  const std::vector<float>& z = r->logits;
+  const float top = *std::max_element(z.begin(), z.end());
+  double sum = 0;
+  for (float v : z) sum += std::exp(static_cast<double>(v - top));
+  std::vector<std::pair<double, int32_t>> p;
+  for (size_t i = 0; i < z.size(); ++i) {
+    p.emplace_back(std::exp(static_cast<double>(z[i] - top)) / sum, static_cast<int32_t>(i));
+  }
+  std::sort(p.rbegin(), p.rend());
+  for (const auto& [prob, id] : p) std::cout << id << " " << absl::StrFormat("%.9g", prob) << "\n";
+  return 0;
+}
+
 int Bench(const std::string& path) {
   auto model = LoadModel(path);
   if (!model.ok()) return Fail(model.status());
@@ -211,7 +250,8 @@ int Bench(const std::string& path) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "recsys-llm inspect|tokenize|generate|bench FILE.gguf [flags]: the project's LLM runtime");
+      "recsys-llm inspect|tokenize|generate|bench|probs FILE.gguf [flags]: the project's LLM "
+      "runtime");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 3) {
     std::cerr << absl::ProgramUsageMessage() << "\n";
@@ -222,6 +262,7 @@ int main(int argc, char** argv) {
   if (command == "tokenize") return Tokenize(path);
   if (command == "generate") return Generate(path);
   if (command == "bench") return Bench(path);
+  if (command == "probs") return Probs(path);
   std::cerr << "recsys-llm: unknown command '" << command << "'\n";
   return 2;
 }
