@@ -65,6 +65,16 @@ std::vector<Symbol> Characters(absl::string_view text) {
   return symbols;
 }
 
+// Symbol `left` absorbs the symbol after it, which leaves the list.
+void MergeRightNeighbour(std::vector<Symbol>* symbols, int left) {
+  Symbol& l = (*symbols)[left];
+  Symbol& r = (*symbols)[l.next];
+  l.size += r.size;
+  r.size = 0;
+  l.next = r.next;
+  if (r.next >= 0) (*symbols)[r.next].prev = left;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& file) {
@@ -138,10 +148,7 @@ void Tokenizer::EncodeSentencePiece(absl::string_view text, std::vector<int32_t>
     Symbol& left = symbols[b.left];
     Symbol& right = symbols[b.right];
     if (left.size == 0 || right.size == 0 || left.size + right.size != b.size) continue;  // stale
-    left.size += right.size;
-    right.size = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = b.left;
+    MergeRightNeighbour(&symbols, b.left);
     consider(left.prev, b.left);
     consider(b.left, left.next);
   }
@@ -210,10 +217,7 @@ void Tokenizer::BytePairWord(const std::string& word, std::vector<int32_t>* out)
     Symbol& right = symbols[b.right];
     // Stale when either side changed since it was queued (symbols only grow to the right).
     if (left.size != b.left_size || right.size != b.right_size || left.next != b.right) continue;
-    left.size += right.size;
-    right.size = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = b.left;
+    MergeRightNeighbour(&symbols, b.left);
     consider(left.prev, b.left);
     consider(b.left, left.next);
   }
