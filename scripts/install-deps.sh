@@ -24,8 +24,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev openssl
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and the sanitizers' runtimes
   clang libclang-rt-14-dev
-  # scraping /metrics by hand (README) and in scripts/bench-serving.sh
-  curl
+  # scraping /metrics by hand (README) and in scripts/bench-serving.sh; peak memory in
+  # scripts/bench-llm.sh (/usr/bin/time -v)
+  curl time
   # model training, export and golden outputs (models/training), and the benchmarks' peer;
   # Debian's torch calls libblas.so.3, which OpenBLAS (above) takes over
   python3-torch python3-numpy

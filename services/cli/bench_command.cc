@@ -62,13 +62,11 @@ LoadResult Load(int concurrency, absl::Duration duration, absl::Duration shed_ba
         }
         ++errors;
         if (error.empty()) error = s.error_message();
-        if (IsShed(s) && shed_backoff > absl::ZeroDuration()) {
+        if (IsShed(s)) {
           ++shed;
           // Sleep a uniform fraction in [0.5, 1) of the current backoff, then double it.
           absl::SleepFor(backoff * (0.5 + 0.5 * (jitter() % 1000) / 1000.0));
           backoff = std::min(backoff * 2, shed_backoff * 64);
-        } else if (IsShed(s)) {
-          ++shed;
         }
       }
       std::lock_guard<std::mutex> lock(mu);

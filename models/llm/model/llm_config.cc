@@ -19,6 +19,18 @@ absl::StatusOr<int64_t> Dim(const GgufFile& f, const std::string& key) {
   return v;
 }
 
+// Heads and KV groups that divide the hidden size into whole, even heads; sets head_dim.
+// `where` names the file and the keys.
+absl::Status SetHeadDim(const std::string& where, LlmConfig* c) {
+  if (c->hidden % c->heads != 0 || c->heads % c->kv_heads != 0 || (c->hidden / c->heads) % 2 != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": hidden size ", c->hidden, ", ", c->heads, " heads and ", c->kv_heads,
+                     " KV heads do not divide into whole, even heads and groups"));
+  }
+  c->head_dim = c->hidden / c->heads;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<LlmConfig> LlmConfig::FromGguf(const GgufFile& f) {
@@ -59,13 +71,7 @@ absl::StatusOr<LlmConfig> LlmConfig::FromGguf(const GgufFile& f) {
     }
     c.rms_eps = static_cast<float>(eps);
   }
-  if (c.hidden % c.heads != 0 || c.heads % c.kv_heads != 0) {
-    return Invalid(f, absl::StrCat("embedding_length ", c.hidden, ", head_count ", c.heads,
-                                   " and head_count_kv ", c.kv_heads,
-                                   " do not divide into whole heads and groups"));
-  }
-  c.head_dim = c.hidden / c.heads;
-  if (c.head_dim % 2 != 0) return Invalid(f, absl::StrCat("head size ", c.head_dim, " is odd"));
+  RECSYS_RETURN_IF_ERROR(SetHeadDim(f.name(), &c));
   if (f.Find(a + "rope.dimension_count") != nullptr) {
     RECSYS_ASSIGN_OR_RETURN(const int64_t rope_dims, f.GetInt(a + "rope.dimension_count"));
     if (rope_dims != c.head_dim) {
@@ -126,12 +132,7 @@ absl::StatusOr<LlmConfig> LlmConfig::FromExport(const std::string& directory) {
   c.tied_output = tied != 0;
   c.qkv_bias = bias != 0;
   c.rope_freq_factors = factors != 0;
-  if (c.hidden % c.heads != 0 || c.heads % c.kv_heads != 0 || (c.hidden / c.heads) % 2 != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(json.path(), ": hidden ", c.hidden, ", heads ", c.heads, " and kv_heads ",
-                     c.kv_heads, " do not divide into whole, even heads and groups"));
-  }
-  c.head_dim = c.hidden / c.heads;
+  RECSYS_RETURN_IF_ERROR(SetHeadDim(json.path(), &c));
   return c;
 }
 

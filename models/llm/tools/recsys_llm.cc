@@ -122,17 +122,24 @@ absl::StatusOr<std::unique_ptr<LlmModel>> LoadModel(const std::string& path) {
   return LlmModel::Load(path, *device);
 }
 
+std::vector<int32_t> IdsFlag() {
+  std::vector<int32_t> ids;
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_ids), ',', absl::SkipEmpty())) {
+    int32_t id = 0;
+    if (!absl::SimpleAtoi(s, &id)) return {};
+    ids.push_back(id);
+  }
+  return ids;
+}
+
 int Generate(const std::string& path) {
   auto model = LoadModel(path);
   if (!model.ok()) return Fail(model.status());
   const LlmModel& m = **model;
   std::vector<int32_t> prompt;
   if (!absl::GetFlag(FLAGS_ids).empty()) {
-    for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_ids), ',')) {
-      int32_t id = 0;
-      if (!absl::SimpleAtoi(s, &id)) return Fail(absl::InvalidArgumentError("--ids: not integers"));
-      prompt.push_back(id);
-    }
+    prompt = IdsFlag();
+    if (prompt.empty()) return Fail(absl::InvalidArgumentError("--ids: not integers"));
   } else {
     prompt =
         m.tokenizer().Encode(absl::GetFlag(FLAGS_prompt), true, absl::GetFlag(FLAGS_parse_special));
@@ -147,16 +154,6 @@ int Generate(const std::string& path) {
   std::cerr << absl::StrFormat("%d prompt + %d new tokens in %.3f s\n", prompt.size(), out->size(),
                                seconds);
   return 0;
-}
-
-std::vector<int32_t> IdsFlag() {
-  std::vector<int32_t> ids;
-  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_ids), ',', absl::SkipEmpty())) {
-    int32_t id = 0;
-    if (!absl::SimpleAtoi(s, &id)) return {};
-    ids.push_back(id);
-  }
-  return ids;
 }
 
 int Probs(const std::string& path) {
