@@ -96,6 +96,18 @@ void ScaleC(int64_t m, int64_t n, float beta, float* c, int64_t ldc) {
 
 void Sgemm(const GemmParams& p, int64_t m, int64_t n, const float* a, const float* b, float* c,
            const Layout& l) {
+  if (m == 1) {  // a matrix-vector product: sgemv reads B once, where sgemm would pack it
+    const blasint inc_a = p.transpose_a ? static_cast<blasint>(l.lda) : 1;
+    if (p.beta == 0.0f) std::fill(c, c + n, 0.0f);  // C's prior contents may be NaN
+    if (p.transpose_b) {                            // c = B a with B stored [n, k]
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<blasint>(n), static_cast<blasint>(p.k),
+                  p.alpha, b, static_cast<blasint>(l.ldb), a, inc_a, p.beta, c, 1);
+    } else {  // c = B^T a with B stored [k, n]
+      cblas_sgemv(CblasRowMajor, CblasTrans, static_cast<blasint>(p.k), static_cast<blasint>(n),
+                  p.alpha, b, static_cast<blasint>(l.ldb), a, inc_a, p.beta, c, 1);
+    }
+    return;
+  }
   cblas_sgemm(CblasRowMajor, p.transpose_a ? CblasTrans : CblasNoTrans,
               p.transpose_b ? CblasTrans : CblasNoTrans, static_cast<blasint>(m),
               static_cast<blasint>(n), static_cast<blasint>(p.k), p.alpha, a,

@@ -1,8 +1,10 @@
 #include "models/llm/gguf/dequantize.h"
 
+#include <atomic>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "models/llm/gguf/dequantize_internal.h"
 #include "models/llm/gguf/ggml_types.h"
 #include "recsys/kernels/gemm.h"
 
@@ -52,16 +54,7 @@ void Q5_0(const uint8_t* x, int64_t blocks, float* y) {
   }
 }
 
-// The 6-bit scale and min of sub-block j of a Q4_K / Q5_K super-block.
-void ScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
-  if (j < 4) {
-    *d = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
-}
+using internal::ScaleMinK4;
 
 void Q4_K(const uint8_t* x, int64_t blocks, float* y) {
   for (int64_t i = 0; i < blocks; ++i, x += 144) {
@@ -103,7 +96,27 @@ void Q6_K(const uint8_t* x, int64_t blocks, float* y) {
   }
 }
 
+std::atomic<bool>& PortableOnly() {
+  static std::atomic<bool> portable{false};
+  return portable;
+}
+
+bool UseAvx2() {
+  static const bool has = internal::HasAvx2();
+  return has && !PortableOnly().load(std::memory_order_relaxed);
+}
+
 }  // namespace
+
+namespace internal {
+
+bool HasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c"); }
+
+}  // namespace internal
+
+void UsePortableDequantization(bool portable) {
+  PortableOnly().store(portable, std::memory_order_relaxed);
+}
 
 absl::Status DequantizeRow(uint32_t type, const void* src, int64_t elems, float* dst) {
   const GgmlTypeInfo* info = FindGgmlType(type);
@@ -116,11 +129,16 @@ absl::Status DequantizeRow(uint32_t type, const void* src, int64_t elems, float*
   if (!bytes.ok()) return bytes.status();
   const auto* x = static_cast<const uint8_t*>(src);
   const int64_t blocks = elems / info->block_elems;
+  const bool fast = UseAvx2();
   switch (static_cast<GgmlType>(type)) {
     case GgmlType::kF32:
       std::memcpy(dst, x, static_cast<size_t>(elems) * sizeof(float));
       break;
     case GgmlType::kF16:
+      if (fast) {
+        internal::F16Avx2(x, elems, dst);
+        break;
+      }
       for (int64_t i = 0; i < elems; ++i) dst[i] = Fp16(x + 2 * i);
       break;
     case GgmlType::kBF16:
@@ -128,19 +146,19 @@ absl::Status DequantizeRow(uint32_t type, const void* src, int64_t elems, float*
         dst[i] = HalfToFloat(Load16(x + 2 * i), HalfType::kBFloat16);
       break;
     case GgmlType::kQ8_0:
-      Q8_0(x, blocks, dst);
+      fast ? internal::Q8_0Avx2(x, blocks, dst) : Q8_0(x, blocks, dst);
       break;
     case GgmlType::kQ4_0:
-      Q4_0(x, blocks, dst);
+      fast ? internal::Q4_0Avx2(x, blocks, dst) : Q4_0(x, blocks, dst);
       break;
     case GgmlType::kQ5_0:
-      Q5_0(x, blocks, dst);
+      fast ? internal::Q5_0Avx2(x, blocks, dst) : Q5_0(x, blocks, dst);
       break;
     case GgmlType::kQ4_K:
-      Q4_K(x, blocks, dst);
+      fast ? internal::Q4_KAvx2(x, blocks, dst) : Q4_K(x, blocks, dst);
       break;
     case GgmlType::kQ6_K:
-      Q6_K(x, blocks, dst);
+      fast ? internal::Q6_KAvx2(x, blocks, dst) : Q6_K(x, blocks, dst);
       break;
     default:
       return absl::UnimplementedError(absl::StrCat("tensor type ", info->name, " is not read"));

@@ -15,4 +15,8 @@ namespace recsys::llm {
 // runtime does not read.
 absl::Status DequantizeRow(uint32_t type, const void* src, int64_t elems, float* dst);
 
+// F16, Q8_0, Q4_0, Q5_0, Q4_K and Q6_K have AVX2 / F16C loops, used when the CPU has them; both
+// give the same bits. true forces the portable loops (tests compare the two).
+void UsePortableDequantization(bool portable);
+
 }  // namespace recsys::llm

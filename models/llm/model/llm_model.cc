@@ -59,8 +59,10 @@ absl::StatusOr<std::unique_ptr<LlmModel>> LlmModel::Load(const std::string& path
                                                          const kernels::Device& device) {
   std::unique_ptr<LlmModel> m(new LlmModel());
   m->device_ = device;
-  std::unique_ptr<GgufFile> file;  // the GGUF, or the export's tokenizer.gguf
-  std::unique_ptr<TensorSource> tensors;
+  // The GGUF (or the export's tokenizer.gguf) and the tensors stay open: the weights are used
+  // in place on the CPU.
+  std::unique_ptr<GgufFile>& file = m->file_;
+  std::unique_ptr<TensorSource>& tensors = m->tensors_;
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     RECSYS_ASSIGN_OR_RETURN(m->config_, LlmConfig::FromExport(path));
@@ -77,11 +79,15 @@ absl::StatusOr<std::unique_ptr<LlmModel>> LlmModel::Load(const std::string& path
                                 " tokens, the model ", m->config_.vocab_size));
   }
   RECSYS_ASSIGN_OR_RETURN(m->weights_, LlmWeights::Load(*tensors, m->config_, device));
-  return m;  // the weights are copies: the file's mapping is released here
+  return m;
 }
 
-absl::StatusOr<KvCache> LlmModel::NewCache(int64_t capacity) const {
-  return KvCache::Create(device_, config_.layers, config_.kv_heads, config_.head_dim, capacity);
+absl::StatusOr<KvCache> LlmModel::NewCache(int64_t capacity, int64_t layers) const {
+  if (layers < 0) layers = config_.layers;
+  if (layers == 0 || layers > config_.layers) {
+    return Invalid(absl::StrCat("layers: ", layers, " is not 1..", config_.layers));
+  }
+  return KvCache::Create(device_, layers, config_.kv_heads, config_.head_dim, capacity);
 }
 
 absl::Status LlmModel::CheckInput(const LlmInput& in, const LlmOutputs& out,
@@ -122,14 +128,22 @@ absl::Status LlmModel::CheckInput(const LlmInput& in, const LlmOutputs& out,
   }
   RECSYS_RETURN_IF_ERROR(CheckIndices("logits_at", out.logits_at, n));
   RECSYS_RETURN_IF_ERROR(CheckIndices("hidden_at", out.hidden_at, n));
+  if (cache.layers() > config_.layers ||
+      cache.row_floats() != config_.kv_heads * config_.head_dim) {
+    return Invalid("cache: not made by this model's NewCache");
+  }
+  if ((!out.logits_at.empty() || !out.hidden_at.empty()) && cache.layers() < config_.layers) {
+    return Invalid(absl::StrCat("logits_at / hidden_at: the cache holds ", cache.layers(), " of ",
+                                config_.layers, " layers; outputs after the last layer need all"));
+  }
   if (out.mass_begin < 0 || out.mass_end > n || out.mass_begin > out.mass_end) {
     return Invalid(absl::StrCat("mass span [", out.mass_begin, ", ", out.mass_end,
                                 ") is not within the ", n, " new positions"));
   }
   for (size_t i = 0; i < out.mass_layers.size(); ++i) {
-    if (out.mass_layers[i] < 0 || out.mass_layers[i] >= config_.layers) {
+    if (out.mass_layers[i] < 0 || out.mass_layers[i] >= cache.layers()) {
       return Invalid(absl::StrCat("mass_layers[", i, "] = ", out.mass_layers[i], " is not one of ",
-                                  config_.layers, " layers"));
+                                  cache.layers(), " layers (of the cache)"));
     }
   }
   return absl::OkStatus();
@@ -145,9 +159,10 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
   const int64_t qdim = c.heads * c.head_dim, kvdim = c.kv_heads * c.head_dim;
   const bool want_mass = out.mass_end > out.mass_begin && !out.mass_layers.empty();
   const bool want_rows = !out.logits_at.empty() || !out.hidden_at.empty();
-  // Every layer runs unless the attention mass is the only output (a run with no outputs fills
-  // the cache: a prefix).
-  int64_t last_layer = want_mass && !want_rows ? -1 : c.layers - 1;
+  // Every layer of the cache runs unless the attention mass is the only output (a run with no
+  // outputs fills the cache: a prefix). A cache of fewer layers than the model stops there.
+  const int64_t depth = cache->layers();
+  int64_t last_layer = want_mass && !want_rows ? -1 : depth - 1;
   if (want_mass) {
     last_layer =
         std::max(last_layer, *std::max_element(out.mass_layers.begin(), out.mass_layers.end()));
@@ -165,8 +180,7 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
   RECSYS_ASSIGN_OR_RETURN(const int64_t* ids_dev, ws.Upload(ids));
   RECSYS_ASSIGN_OR_RETURN(const int64_t* pos_dev, ws.Upload(positions));
   RECSYS_ASSIGN_OR_RETURN(float* x, ws.Floats(n * c.hidden));
-  RECSYS_RETURN_IF_ERROR(
-      models::GatherRowsOf(dev, weights_.embed.data(), c.vocab_size, c.hidden, ids_dev, n, x));
+  RECSYS_RETURN_IF_ERROR(weights_.embed.GatherRows(dev, ids.data(), ids_dev, n, x));
   for (int64_t i = 0, v = 0; i < n; ++i) {
     if (in.tokens[i] != -1) continue;
     RECSYS_RETURN_IF_ERROR(kernels::CopyToDevice(dev, x + i * c.hidden,
@@ -200,12 +214,9 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
     float* k = cache->keys(l) + past * kvdim;
     float* v = cache->values(l) + past * kvdim;
     RECSYS_RETURN_IF_ERROR(RmsNorm(dev, x, w.attn_norm, n, c.hidden, c.rms_eps, h));
-    RECSYS_RETURN_IF_ERROR(models::Linear(dev, h, n, c.hidden, w.q.data(),
-                                          c.qkv_bias ? w.q_bias.data() : nullptr, qdim, q));
-    RECSYS_RETURN_IF_ERROR(models::Linear(dev, h, n, c.hidden, w.k.data(),
-                                          c.qkv_bias ? w.k_bias.data() : nullptr, kvdim, k));
-    RECSYS_RETURN_IF_ERROR(models::Linear(dev, h, n, c.hidden, w.v.data(),
-                                          c.qkv_bias ? w.v_bias.data() : nullptr, kvdim, v));
+    RECSYS_RETURN_IF_ERROR(w.q.Apply(dev, h, n, c.qkv_bias ? w.q_bias.data() : nullptr, q));
+    RECSYS_RETURN_IF_ERROR(w.k.Apply(dev, h, n, c.qkv_bias ? w.k_bias.data() : nullptr, k));
+    RECSYS_RETURN_IF_ERROR(w.v.Apply(dev, h, n, c.qkv_bias ? w.v_bias.data() : nullptr, v));
     RECSYS_RETURN_IF_ERROR(Rope(dev, q, pos_dev, n, c.heads, c, weights_.rope_factors));
     RECSYS_RETURN_IF_ERROR(Rope(dev, k, pos_dev, n, c.kv_heads, c, weights_.rope_factors));
     kernels::AttentionParams a;
@@ -236,21 +247,18 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
       m.accumulate = true;
       RECSYS_RETURN_IF_ERROR(kernels::AttentionMass(dev, m));
     }
-    RECSYS_RETURN_IF_ERROR(models::Linear(dev, att, n, qdim, w.o.data(), nullptr, c.hidden, h));
+    RECSYS_RETURN_IF_ERROR(w.o.Apply(dev, att, n, nullptr, h));
     RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(dev, x, h, n * c.hidden));
     RECSYS_RETURN_IF_ERROR(RmsNorm(dev, x, w.ffn_norm, n, c.hidden, c.rms_eps, h));
-    RECSYS_RETURN_IF_ERROR(
-        models::Linear(dev, h, n, c.hidden, w.gate.data(), nullptr, c.intermediate, gate));
-    RECSYS_RETURN_IF_ERROR(
-        models::Linear(dev, h, n, c.hidden, w.up.data(), nullptr, c.intermediate, up));
+    RECSYS_RETURN_IF_ERROR(w.gate.Apply(dev, h, n, nullptr, gate));
+    RECSYS_RETURN_IF_ERROR(w.up.Apply(dev, h, n, nullptr, up));
     RECSYS_RETURN_IF_ERROR(kernels::SwiGlu(dev, gate, up, gate, n * c.intermediate));
-    RECSYS_RETURN_IF_ERROR(
-        models::Linear(dev, gate, n, c.intermediate, w.down.data(), nullptr, c.hidden, h));
+    RECSYS_RETURN_IF_ERROR(w.down.Apply(dev, gate, n, nullptr, h));
     RECSYS_RETURN_IF_ERROR(kernels::AddInPlace(dev, x, h, n * c.hidden));
     result.layers_run = l + 1;
   }
-  // The new positions are cached only when every layer wrote them.
-  if (result.layers_run == c.layers) cache->set_length(keys);
+  // The new positions are cached only when every layer of the cache wrote them.
+  if (result.layers_run == depth) cache->set_length(keys);
 
   if (want_mass) {
     RECSYS_ASSIGN_OR_RETURN(result.mass, models::Download(dev, mass, keys));
@@ -273,9 +281,8 @@ absl::StatusOr<LlmResult> LlmModel::Forward(const LlmInput& in, const LlmOutputs
     float* rows = nullptr;
     RECSYS_RETURN_IF_ERROR(final_rows(out.logits_at, &rows));
     RECSYS_ASSIGN_OR_RETURN(float* logits, ws.Floats(m * c.vocab_size));
-    const models::Weights& head = c.tied_output ? weights_.embed : weights_.output;
-    RECSYS_RETURN_IF_ERROR(
-        models::Linear(dev, rows, m, c.hidden, head.data(), nullptr, c.vocab_size, logits));
+    const WeightMatrix& head = c.tied_output ? weights_.embed : weights_.output;
+    RECSYS_RETURN_IF_ERROR(head.Apply(dev, rows, m, nullptr, logits));
     RECSYS_ASSIGN_OR_RETURN(result.logits, models::Download(dev, logits, m * c.vocab_size));
   }
   return result;

@@ -23,6 +23,7 @@
 #include "models/llm/model/kv_cache.h"
 #include "models/llm/model/llm_config.h"
 #include "models/llm/model/llm_weights.h"
+#include "models/llm/model/tensor_source.h"
 #include "models/llm/tokenizer/tokenizer.h"
 #include "recsys/kernels/attention.h"
 #include "recsys/kernels/context.h"
@@ -66,16 +67,23 @@ struct LlmControl {
 class LlmModel {
  public:
   // Loads a GGUF file, or an export directory (config.json, model.safetensors, tokenizer.gguf:
-  // tensor_source.h), with the weights expanded to fp32 on `device`.
+  // tensor_source.h): on the CPU the weight matrices are used in place from the file
+  // (weight_matrix.h), on CUDA expanded to fp32 on the device.
   static absl::StatusOr<std::unique_ptr<LlmModel>> Load(const std::string& path,
                                                         const kernels::Device& device);
 
   const LlmConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const kernels::Device& device() const { return device_; }
-  int64_t weight_bytes() const { return weights_.floats * 4; }
+  // Weight bytes used in place from the mapped file (CPU), and held as fp32 copies (the
+  // vectors; every matrix on CUDA).
+  int64_t mapped_weight_bytes() const { return weights_.mapped_bytes; }
+  int64_t expanded_weight_bytes() const { return weights_.expanded_bytes; }
 
-  absl::StatusOr<KvCache> NewCache(int64_t capacity) const;
+  // A cache of `capacity` positions for the first `layers` layers (-1: all). Forward on a cache
+  // of fewer layers runs only those: enough for the attention mass of layers below them
+  // (ICR's selective layers), not for logits or hidden states.
+  absl::StatusOr<KvCache> NewCache(int64_t capacity, int64_t layers = -1) const;
 
   // Runs input's positions after cache's (which grows by them). Calls may run at once from
   // several threads, each on its own cache (the model is read-only). INVALID_ARGUMENT naming the
@@ -96,6 +104,7 @@ class LlmModel {
 
   kernels::Device device_;
   std::unique_ptr<GgufFile> file_;
+  std::unique_ptr<TensorSource> tensors_;  // the weights' bytes on the CPU
   LlmConfig config_;
   LlmWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;

@@ -49,6 +49,11 @@ class GgufSource : public TensorSource {
     file_.Release(*t);  // copied out: its pages need not stay resident beside the copy
     return absl::OkStatus();
   }
+  absl::StatusOr<Bytes> Stored(const std::string& tensor) const override {
+    const GgufTensor* t = file_.FindTensor(tensor);
+    if (t == nullptr) return Missing(name_, tensor);
+    return Bytes{t->type, t->data};
+  }
 
  private:
   const GgufFile& file_;
@@ -71,6 +76,12 @@ class ExportSource : public TensorSource {
     if (t == nullptr) return Missing(name_, tensor);
     if (!t->values.empty()) std::memcpy(out, t->values.data(), t->values.size() * sizeof(float));
     return absl::OkStatus();
+  }
+  absl::StatusOr<Bytes> Stored(const std::string& tensor) const override {
+    const models::Tensor* t = Find(tensor);
+    if (t == nullptr) return Missing(name_, tensor);
+    return Bytes{static_cast<uint32_t>(GgmlType::kF32),
+                 reinterpret_cast<const uint8_t*>(t->values.data())};
   }
 
  private:

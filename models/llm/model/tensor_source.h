@@ -24,9 +24,15 @@ class TensorSource {
   virtual absl::StatusOr<std::vector<int64_t>> Dims(const std::string& tensor) const = 0;
   // Its elements as fp32 into out (sized by the caller from Dims).
   virtual absl::Status Read(const std::string& tensor, float* out) const = 0;
+  // Its bytes as stored, for use in place: they live as long as the source.
+  struct Bytes {
+    uint32_t type = 0;  // ggml type
+    const uint8_t* data = nullptr;
+  };
+  virtual absl::StatusOr<Bytes> Stored(const std::string& tensor) const = 0;
 };
 
-// The tensors of a GGUF (which must outlive the source).
+// The tensors of a GGUF (which must outlive the source and the bytes it hands out).
 std::unique_ptr<TensorSource> GgufTensors(const GgufFile& file);
 
 // The tensors of an export's model.safetensors, under llama.cpp's names.

@@ -239,7 +239,9 @@ int Bench(const std::string& path) {
         std::min(absl::GetFlag(FLAGS_mass_tokens), n), m.config().layers, best_mass,
         best_mass / best_prefill);
   }
-  std::cout << absl::StrFormat("weights %.1f MiB (fp32)\n", m.weight_bytes() / 1048576.0);
+  std::cout << absl::StrFormat("weights %.1f MiB in place (mapped), %.1f MiB expanded to fp32\n",
+                               m.mapped_weight_bytes() / 1048576.0,
+                               m.expanded_weight_bytes() / 1048576.0);
   return 0;
 }
 

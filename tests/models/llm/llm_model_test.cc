@@ -14,6 +14,7 @@
 #include "models/llm/gguf/dequantize.h"
 #include "models/llm/gguf/ggml_types.h"
 #include "tests/models/llm/gguf_builder.h"
+#include "tests/models/llm/llm_fixtures.h"
 #include "tests/testing/shared_data.h"
 #include "tests/testing/temp_dir.h"
 
@@ -22,32 +23,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The fixtures recsys_train.llm.fixtures writes (llm_reference_fixtures, before these tests):
-// random-weight models of each family and type, and the PyTorch reference's outputs on them.
-std::string FixtureDir() {
-  const char* dir = std::getenv("RECSYS_LLM_FIXTURES");
-  return dir != nullptr ? dir : RECSYS_LLM_FIXTURES_DEFAULT;
-}
-
-std::vector<float> TensorFloats(const GgufFile& f, const std::string& name) {
-  const GgufTensor* t = f.FindTensor(name);
-  EXPECT_NE(t, nullptr) << name;
-  if (t == nullptr) return {};
-  std::vector<float> out(t->elements);
-  EXPECT_TRUE(DequantizeRow(t->type, t->data, t->elements, out.data()).ok());
-  return out;
-}
-
-// max |a - b| over max(1, max |b|): the error relative to the values' scale.
-double ScaledError(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double err = 0, scale = 1;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    err = std::max(err, static_cast<double>(std::abs(a[i] - b[i])));
-    scale = std::max(scale, static_cast<double>(std::abs(b[i])));
-  }
-  return err / scale;
-}
+using fixtures::FixtureDir;
+using fixtures::ScaledError;
+using fixtures::TensorFloats;
 
 class ReferenceTest : public ::testing::TestWithParam<std::string> {
  protected:
