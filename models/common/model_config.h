@@ -20,6 +20,7 @@ class ModelConfig {
   static absl::StatusOr<ModelConfig> ReadOf(const std::string& directory,
                                             const std::string& architecture);
 
+  bool Has(const std::string& key) const { return root_.fields().contains(key); }
   absl::StatusOr<int64_t> Int(const std::string& key) const;
   absl::StatusOr<double> Number(const std::string& key) const;
   absl::StatusOr<std::string> String(const std::string& key) const;

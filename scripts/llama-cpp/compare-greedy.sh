@@ -24,7 +24,7 @@ if ! ls "$dir"/*.gguf >/dev/null 2>&1; then
 fi
 failures=0 prob_failures=0 strict=0 soft=0 soft_same=0 worst_dp=0
 for file in "$dir"/*.gguf; do
-  case "$file" in *.golden.gguf) continue ;; esac
+  case "$file" in *.golden.gguf | *.icr.gguf) continue ;; esac
   name="$(basename "$file" .gguf)"
   if [ "$name" = stories260K ]; then prompts="1 1,403,407,261"; else prompts="1,299,45,77,123,8,250 1,12,13,14,15,16,17,18,19,20,21,22"; fi
   first="${prompts%% *}"

@@ -82,11 +82,12 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const GgufFile& f
   return std::make_unique<Tokenizer>(std::move(vocab));
 }
 
-std::vector<int32_t> Tokenizer::Encode(absl::string_view text, bool add_special,
-                                       bool parse_special) const {
+std::vector<int32_t> Tokenizer::Encode(absl::string_view text, bool add_special, bool parse_special,
+                                       bool continues) const {
   std::vector<int32_t> out;
   if (add_special && vocab_.add_bos && vocab_.bos >= 0) out.push_back(vocab_.bos);
-  bool after_special = true;  // SentencePiece prefixes a space to text at the start or after one
+  // SentencePiece prefixes a space to text at the start or after a special token.
+  bool after_special = !continues;
   if (!text.empty()) {
     for (const Fragment& f : Partition(vocab_, text, parse_special)) {
       if (f.token >= 0) {

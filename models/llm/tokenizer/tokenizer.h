@@ -29,7 +29,10 @@ class Tokenizer {
   // add_special: the vocabulary's BOS (and EOS) around the text, when it asks for them.
   // parse_special: control tokens written in the text ("<|im_start|>") become those tokens;
   // otherwise only user-defined tokens are matched and control-token text is plain text.
-  std::vector<int32_t> Encode(absl::string_view text, bool add_special, bool parse_special) const;
+  // continues: the text follows earlier text of the same prompt (tokenized piece by piece), so
+  // SentencePiece adds no space prefix at its start.
+  std::vector<int32_t> Encode(absl::string_view text, bool add_special, bool parse_special,
+                              bool continues = false) const;
 
   // The text of `ids`; control tokens are rendered only when `render_special`. Ids outside the
   // vocabulary are skipped. Pieces may end inside a UTF-8 sequence that later ids complete.

@@ -9,7 +9,8 @@ them, for tests/models/llm (written at test time into the build tree, not commit
 each as f32, f16, q8_0 and q4_k (and q4_k_m for llama3): <out>/<family>-<type>.gguf, and
 <out>/<family>-<type>.golden.gguf holding the input ids and the reference's logits, final
 hidden states and attention mass (query span and layers in its metadata), computed on the
-weights as the file holds them; and <out>/<family>-export/, the same weights as the project's
+weights as the file holds them; <out>/<family>-<type>.icr.gguf, an ICR-shaped token prompt
+and icr_reference's scores on it (every layer, and the first layer alone); and <out>/<family>-export/, the same weights as the project's
 own export (export.py), which the f32 golden fits. With --stories260k (shared/data/llm-stories260K, when present)
 also <out>/stories260K.gguf, converted from llama2.c by llama2c_to_gguf.
 
@@ -22,7 +23,7 @@ import os
 import numpy as np
 import torch
 
-from . import export, gguf_py, llama2c_to_gguf, reference, to_gguf
+from . import export, gguf_py, icr_reference, llama2c_to_gguf, reference, to_gguf
 
 FAMILIES = {
     "llama3": reference.Config(arch="llama", heads=4, kv_heads=2, rope_theta=500000.0, tied=True,
@@ -52,6 +53,25 @@ def write_golden(path, ids, out):
     gguf_py.finish(w)
 
 
+ICR_LAYER_SETS = {"all": None, "first": (0,)}
+
+
+def write_icr_golden(path, cfg, weights):
+    gguf = gguf_py.load()
+    prefix, query_tail, na_tail, spans = icr_reference.example_prompt(cfg.vocab_size)
+    w = gguf.GGUFWriter(path, arch="golden")
+    w.add_tensor("prefix", np.asarray(prefix, dtype=np.float32))
+    w.add_tensor("query_tail", np.asarray(query_tail, dtype=np.float32))
+    w.add_tensor("na_tail", np.asarray(na_tail, dtype=np.float32))
+    w.add_tensor("spans", np.asarray(spans, dtype=np.float32))
+    for name, layers in ICR_LAYER_SETS.items():
+        layers = layers or tuple(range(cfg.layers))
+        out = icr_reference.score(cfg, weights, prefix, query_tail, na_tail, spans, layers)
+        for key, values in out.items():
+            w.add_tensor(f"{name}.{key}", np.asarray(values, dtype=np.float32))
+    gguf_py.finish(w)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True)
@@ -65,6 +85,8 @@ def main():
             name = os.path.join(args.out, f"{family}-{qtype}")
             held = to_gguf.write(name + ".gguf", cfg, weights, qtype)
             write_golden(name + ".golden.gguf", IDS, reference.forward(cfg, held, IDS))
+            if qtype in ("f32", "q4_k"):
+                write_icr_golden(name + ".icr.gguf", cfg, held)
             print(name)
         # The same weights as the project's own export (fp32: the f32 golden holds for it).
         export.export(os.path.join(args.out, f"{family}-export"), cfg, weights)
