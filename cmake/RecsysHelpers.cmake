@@ -36,17 +36,22 @@ function(recsys_cc_binary)
   install(TARGETS ${ARG_NAME} RUNTIME DESTINATION bin)
 endfunction()
 
-# recsys_cc_test(NAME <name> SRCS ... DEPS ... LABELS ... [TIMEOUT s])
+# recsys_cc_test(NAME <name> SRCS ... DEPS ... LABELS ... [TIMEOUT s] [FIXTURES name])
 # One gtest binary; each TEST becomes a CTest test carrying LABELS (unit, integration, gpu).
+# FIXTURES: a CTest fixture (FIXTURES_SETUP elsewhere) its tests need run first.
 function(recsys_cc_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT;FIXTURES" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
+  endif()
+  set(_fixtures "")
+  if(ARG_FIXTURES)
+    set(_fixtures FIXTURES_REQUIRED ${ARG_FIXTURES})
   endif()
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   recsys_set_warnings(${ARG_NAME})
   gtest_discover_tests(${ARG_NAME}
                        DISCOVERY_TIMEOUT 30
-                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+                       PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT} ${_fixtures})
 endfunction()

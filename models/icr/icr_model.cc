@@ -226,7 +226,7 @@ absl::StatusOr<IcrScores> IcrModel::Score(const IcrPrompt& prompt, Strategy stra
   for (const TokenSpan& span : prompt.spans) {
     const double a_q = SpanSum(r.mass, span), a_na = SpanSum(na_mass, span);
     scores.query_mass.push_back(a_q);
-    scores.na_mass.push_back(a_na);
+    if (strategy == Strategy::kCalibrated) scores.na_mass.push_back(a_na);
     scores.scores.push_back(strategy == Strategy::kCalibrated ? Calibrated(r.mass, na_mass, span)
                                                               : a_q);
   }

@@ -136,8 +136,13 @@ absl::StatusOr<IcrPrompt> BuildPrompt(const llm::Tokenizer& tokenizer, const Pro
   }
 
   // Fit the budget: cut the longest documents to a common length c (each keeping its floor).
-  const int64_t fixed = static_cast<int64_t>(head.size() + (n + 1) * separator.size() +
-                                             std::max(p.query_tail.size(), p.na_tail.size()));
+  // The tail's room: its query-independent part plus the longer of the query and the reserve.
+  const int64_t query_tokens =
+      static_cast<int64_t>(p.query_tail.size() - late.size() - suffix.size());
+  const int64_t na_tokens = static_cast<int64_t>(p.na_tail.size() - late.size() - suffix.size());
+  const int64_t tail = static_cast<int64_t>(late.size() + suffix.size()) +
+                       std::max({query_tokens, na_tokens, options.query_reserve_tokens});
+  const int64_t fixed = static_cast<int64_t>(head.size() + (n + 1) * separator.size()) + tail;
   const int64_t available = options.max_prompt_tokens - fixed;
   auto kept = [&](int64_t c) {
     int64_t total = 0;

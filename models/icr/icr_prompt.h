@@ -46,6 +46,10 @@ struct PromptOptions {
   // Prompt tokens in all (prefix + the longer of the two tails). Documents are cut, longest
   // first, until the prompt fits; only a prompt that cannot fit at all is refused.
   int64_t max_prompt_tokens = 4096;
+  // Tokens kept for the query when documents are cut to the budget: a query up to this long
+  // does not change the cuts, so the same documents make the same prefix whatever the query
+  // (the prefix cache's key). A longer query takes its extra tokens from the documents.
+  int64_t query_reserve_tokens = 64;
 };
 
 struct IcrDocument {

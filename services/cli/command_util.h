@@ -5,7 +5,9 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
+#include <functional>
 #include <optional>
+#include <string>
 
 #include "services/cli/commands.h"
 
@@ -16,6 +18,14 @@ void SetDeadline(const CommandContext& ctx, grpc::ClientContext* call);
 
 // "recsys-cli: <what> on <target>: CODE: message" on err; returns kExitFailure.
 int ReportRpcError(const CommandContext& ctx, const char* what, const grpc::Status& status);
+
+// Reads a JSON-lines file, one message per non-empty line not starting with '#'; parses the
+// whole file first. On a bad line or an unreadable file, names `command`, the file and the
+// line on err and returns false. Calls `add(message, line)` for each.
+bool ReadJsonLines(
+    const CommandContext& ctx, const char* command, const std::string& path,
+    google::protobuf::Message* prototype,
+    const std::function<void(const google::protobuf::Message&, const std::string& line)>& add);
 
 // One line of proto JSON (field names as in the .proto, defaults printed).
 void PrintJson(const CommandContext& ctx, const google::protobuf::Message& message);

@@ -33,27 +33,13 @@ std::string DerivedEventId(const std::string& line) {
 // Parses the whole file first, so a bad line sends nothing.
 bool ReadEvents(const CommandContext& ctx, const std::string& path,
                 std::vector<common::v1::Event>* events) {
-  std::ifstream in(path);
-  if (!in) {
-    *ctx.err << "recsys-cli: ingest: cannot open " << path << "\n";
-    return false;
-  }
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    const absl::string_view trimmed = absl::StripAsciiWhitespace(line);
-    if (trimmed.empty() || trimmed[0] == '#') continue;
-    common::v1::Event event;
-    const auto status =
-        google::protobuf::util::JsonStringToMessage(std::string(trimmed), &event);
-    if (!status.ok()) {
-      *ctx.err << "recsys-cli: ingest: " << path << ":" << number << ": " << status.ToString()
-               << "\n";
-      return false;
-    }
-    if (event.event_id().empty()) event.set_event_id(DerivedEventId(std::string(trimmed)));
-    events->push_back(std::move(event));
-  }
-  return true;
+  common::v1::Event prototype;
+  return ReadJsonLines(ctx, "ingest", path, &prototype,
+                       [events](const google::protobuf::Message& m, const std::string& line) {
+                         common::v1::Event event = static_cast<const common::v1::Event&>(m);
+                         if (event.event_id().empty()) event.set_event_id(DerivedEventId(line));
+                         events->push_back(std::move(event));
+                       });
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 //   recsys-cli score --model=NAME (--user=u1 | --history=3,5,8) --candidates=1,2,3
 //   recsys-cli ctr --model=NAME (--user=u1 | --history=3,5,8 [--history_categories=1,1,2])
 //                  --candidates=1,2 [--candidate_categories=1,2] [--top_k=K] [--explain]
+//   recsys-cli rerank --model=NAME --query=TEXT --documents=FILE.jsonl [--top_n=N]
+//                     [--query_only] [--masses]
 // Common flags: --target=host:port --timeout=5s --json, TLS: --tls --tls_ca_file
 // --tls_cert_file --tls_key_file --tls_server_name.
 // Exit codes: 0 ok, 1 RPC failure or not SERVING, 2 bad command line.
@@ -32,6 +34,7 @@
 #include "services/cli/channel.h"
 #include "services/cli/commands.h"
 #include "services/cli/feature_store_commands.h"
+#include "services/cli/rerank_commands.h"
 #include "services/cli/seqrec_commands.h"
 #include "services/common/files.h"
 
@@ -67,6 +70,14 @@ ABSL_FLAG(std::string, candidate_categories, "",
           "ctr: category of each --candidates item (default 0 = unknown).");
 ABSL_FLAG(int32_t, top_k, 0, "ctr: behaviours retrieved per candidate (0 = the model's).");
 ABSL_FLAG(bool, explain, false, "ctr: print the retrieved behaviours and their weights.");
+ABSL_FLAG(std::string, query, "", "rerank: the query text.");
+ABSL_FLAG(std::string, documents, "",
+          "rerank: JSON-lines file of documents, {\"id\": ..., \"title\": ..., \"text\": ...} "
+          "each, in first-stage order (best first).");
+ABSL_FLAG(int32_t, top_n, 0, "rerank: documents to print (0 = all).");
+ABSL_FLAG(bool, query_only, false,
+          "rerank: one pass, the query's raw attention (no content-free calibration).");
+ABSL_FLAG(bool, masses, false, "rerank: also print each document's raw attention masses.");
 ABSL_FLAG(std::string, rpc, "score", "bench: score or recommend.");
 ABSL_FLAG(int32_t, concurrency, 8, "bench: concurrent callers.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "bench: how long each load runs.");
@@ -100,6 +111,8 @@ constexpr char kUsage[] =
     "  score       seqrec: scores of --candidates for --user or --history\n"
     "  ctr         behavior_search: click probabilities of --candidates for --user or\n"
     "              --history (with --history_categories, --candidate_categories, --explain)\n"
+    "  rerank      rerank: --documents (JSON lines) re-ranked for --query by --model (ICR;\n"
+    "              --top_n, --query_only, --masses)\n"
     "  bench       seqrec load: --rpc=score|recommend at --concurrency for --duration, then\n"
     "              a no-op RPC the same way (same --model, --user/--history, --candidates, --k)\n";
 
@@ -161,6 +174,21 @@ int FeatureStoreCommand(const std::string& command, const recsys::cli::CommandCo
   if (command == "checkpoint") {
     if (absl::GetFlag(FLAGS_directory).empty()) return usage("checkpoint: --directory is required");
     return cli::RunCheckpoint(ctx, absl::GetFlag(FLAGS_directory));
+  }
+  if (command == "rerank") {
+    cli::RerankArgs args;
+    args.model = absl::GetFlag(FLAGS_model);
+    if (args.model.empty()) return usage("rerank: --model is required");
+    if (absl::GetFlag(FLAGS_model_version) > 0) args.version = absl::GetFlag(FLAGS_model_version);
+    args.query = absl::GetFlag(FLAGS_query);
+    if (args.query.empty()) return usage("rerank: --query is required");
+    args.documents_file = absl::GetFlag(FLAGS_documents);
+    if (args.documents_file.empty()) return usage("rerank: --documents is required");
+    args.top_n = absl::GetFlag(FLAGS_top_n);
+    if (args.top_n < 0) return usage("--top_n: must be >= 0");
+    args.query_only = absl::GetFlag(FLAGS_query_only);
+    args.masses = absl::GetFlag(FLAGS_masses);
+    return cli::RunRerank(ctx, args);
   }
   if (command == "ctr") {
     cli::CtrArgs args;

@@ -14,5 +14,7 @@ set_tests_properties(prometheus_config_test prometheus_rules_test PROPERTIES LAB
 add_test(NAME prometheus_stack_test
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/prometheus_stack_test.py
                  --server=$<TARGET_FILE:recsys-server> --cli=$<TARGET_FILE:recsys-cli>
-                 --source=${PROJECT_SOURCE_DIR})
-set_tests_properties(prometheus_stack_test PROPERTIES LABELS integration TIMEOUT 240)
+                 --source=${PROJECT_SOURCE_DIR}
+                 --llm_fixtures=${PROJECT_BINARY_DIR}/tests/models/llm/llm-fixtures)
+set_tests_properties(prometheus_stack_test PROPERTIES LABELS integration TIMEOUT 240
+                     FIXTURES_REQUIRED llm_fixtures)

@@ -2,9 +2,11 @@
 scrape config and rules: after traffic through recsys-cli, every series the Grafana dashboard
 and the rules read must exist, in the server's own /metrics and in Prometheus, with sane
 values; every rule must evaluate cleanly, and the one alert the test provokes (a model
-version that fails to load) must fire.
+version that fails to load) must fire. The rerank service serves the ICR version the LLM
+fixtures write (--llm_fixtures); without them its series are not checked.
 
     prometheus_stack_test.py --server=recsys-server --cli=recsys-cli --source=<repo root>
+                             [--llm_fixtures=<build>/tests/models/llm/llm-fixtures]
 """
 
 import argparse
@@ -98,12 +100,20 @@ def names_in(expr):
     return raw, recorded
 
 
+def has_rerank(args):
+    return bool(args.llm_fixtures) and os.path.exists(
+        os.path.join(args.llm_fixtures, "icr-tiny", "1", "model.gguf"))
+
+
 def start_server(args, tmp):
     repo = os.path.join(tmp, "data", "models")
     testdata = os.path.join(args.source, "tests/models/testdata")
     for model, fixture in (("sasrec", "sasrec-tiny"), ("bert4rec", "bert4rec-tiny"),
                            ("dare", "dare-tiny")):
         shutil.copytree(os.path.join(testdata, fixture, "1"), os.path.join(repo, model, "1"))
+    if has_rerank(args):
+        shutil.copytree(os.path.join(args.llm_fixtures, "icr-tiny", "1"),
+                        os.path.join(repo, "icr", "1"))
     ports_file = os.path.join(tmp, "ports.json")
     log = open(os.path.join(tmp, "server.log"), "w")
     server = subprocess.Popen(
@@ -154,6 +164,13 @@ def traffic(args, tmp, grpc_port):
     cli("score", "--model=bert4rec", "--history=3,4", "--candidates=5,6")
     cli("ctr", "--model=dare", "--history=3,4,5", "--history_categories=1,2,3",
         "--candidates=7,8", "--candidate_categories=2,3")
+    if has_rerank(args):
+        documents = os.path.join(tmp, "documents.jsonl")
+        with open(documents, "w") as f:
+            for i, text in enumerate(["Paris is in France.", "Rome is in Italy.", "Ice melts."]):
+                f.write(json.dumps({"id": str(i), "text": text}) + "\n")
+        for query in ("where is Paris", "where is Rome"):  # the second hits the prefix cache
+            cli("rerank", "--model=icr", f"--query={query}", f"--documents={documents}")
     cli("recommend", "--model=nope", "--history=3", expect=1)  # a client error
     cli("bench", "--model=sasrec", "--history=3,4", "--candidates=5,6", "--duration=2s",
         "--concurrency=4")
@@ -164,10 +181,12 @@ def traffic(args, tmp, grpc_port):
     cli("reload", "--model=sasrec", expect=1)
 
 
-def check(prom, exported, source):
+def check(prom, exported, source, rerank):
     used_raw, used_recorded = set(), set()
     for where, expr in expressions(source):
         raw, recorded = names_in(expr)
+        if not rerank:
+            raw = {name for name in raw if not name.startswith("recsys_rerank_")}
         used_raw |= raw
         used_recorded |= recorded
         for name in raw - {"up"}:
@@ -187,7 +206,7 @@ def check(prom, exported, source):
         (f'recsys:grpc_error_ratio:rate5m{{{seqrec}}}', lambda v: v == 0),
         (f'recsys:grpc_latency_seconds:p99_5m{{{seqrec}}}', lambda v: 0 < v < 10),
         ('min(recsys_service_ready)', lambda v: v == 1),
-        ('count(recsys_service_ready)', lambda v: v == 3),
+        ('count(recsys_service_ready)', lambda v: v == 4),
         ('recsys_model_version{model="sasrec"}', lambda v: v == 1),
         ('recsys_model_loads_total{model="sasrec",result="error"}', lambda v: v == 1),
         ('min(recsys_batcher_queue_capacity)', lambda v: v > 0),
@@ -199,6 +218,11 @@ def check(prom, exported, source):
         ('recsys_rocksdb_write_stopped', lambda v: v == 0),
         ('max(recsys:stage_latency_seconds:p99_5m)', lambda v: 0 < v < 10),
     ]
+    if rerank:
+        sane += [
+            ('sum(recsys_rerank_prefix_cache_requests_total{result="hit"})', lambda v: v == 1),
+            ('sum(recsys_rerank_documents_total)', lambda v: v == 6),
+        ]
     for expr, ok in sane:
         seen = []
 
@@ -227,6 +251,7 @@ def main():
     p.add_argument("--cli", required=True)
     p.add_argument("--source", required=True, help="the repository root")
     p.add_argument("--prometheus", default="/usr/bin/prometheus")
+    p.add_argument("--llm_fixtures", default="")
     args = p.parse_args()
     if not os.access(args.prometheus, os.X_OK):
         fail(f"{args.prometheus} not found: run scripts/install-deps.sh (Debian's prometheus)")
@@ -242,7 +267,9 @@ def main():
                  lambda: prom.values('up{job="recsys"}') == [1.0])
         traffic(args, tmp, ports["grpc_port"])
         exported = http_get(f"http://127.0.0.1:{ports['metrics_port']}/metrics")
-        check(prom, exported, args.source)
+        if not has_rerank(args):
+            print("no LLM fixtures: the rerank series are not checked")
+        check(prom, exported, args.source, has_rerank(args))
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)

@@ -159,8 +159,10 @@ TEST_F(ServerBinaryTest, CliHealthInfoAndList) {
 
   recsys::testing::RunResult seqrec = Cli({"health", "--service=recsys.seqrec.v1.SeqRecService"});
   EXPECT_EQ(seqrec.exit_status, 0) << seqrec.out << seqrec.err;
-  // A service this build does not host yet.
-  recsys::testing::RunResult unknown = Cli({"health", "--service=recsys.rerank.v1.RerankService"});
+  recsys::testing::RunResult rerank = Cli({"health", "--service=recsys.rerank.v1.RerankService"});
+  EXPECT_EQ(rerank.exit_status, 0) << rerank.out << rerank.err;
+  // A service this build does not host.
+  recsys::testing::RunResult unknown = Cli({"health", "--service=recsys.nope.v1.NopeService"});
   EXPECT_EQ(unknown.exit_status, 1);
   EXPECT_THAT(unknown.out, HasSubstr("SERVICE_UNKNOWN"));
 
@@ -317,6 +319,45 @@ class ReflectedServices {
   std::vector<const google::protobuf::ServiceDescriptor*> services_;
 };
 
+// An ICR version made by the LLM fixtures (recsys_train.llm.fixtures), re-ranking a JSON-lines
+// file of documents through recsys-cli.
+TEST_F(ServerBinaryTest, ServesTheRerankModelsOfItsRepositoryToTheCli) {
+  if (!std::filesystem::exists(std::string(RECSYS_LLM_FIXTURES) + "/icr-tiny/1/model.gguf")) {
+    GTEST_SKIP() << "no LLM fixtures (llm_reference_fixtures needs gguf-py)";
+  }
+  recsys::testing::CopyModelFixture("icr-tiny", dir_.File("data/models"), "icr", 1,
+                                    RECSYS_LLM_FIXTURES);
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::ofstream(dir_.File("docs.jsonl"))
+      << R"({"id": "fr", "title": "Paris", "text": "Paris is the capital of France."})"
+      << "\n"
+      << "# a comment line\n"
+      << R"({"id": "it", "title": "Rome", "text": "Rome is the capital of Italy."})"
+      << "\n"
+      << R"({"id": "de", "text": "Berlin is the capital of Germany."})"
+      << "\n";
+  recsys::testing::RunResult r = Cli({"rerank", "--model=icr", "--query=capital of France",
+                                      "--documents=" + dir_.File("docs.jsonl"), "--masses"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("icr version 1, "));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("  1\\. \\[[0-2]\\] (fr|it|de) +score"));
+  EXPECT_THAT(r.out, HasSubstr("N/A mass"));
+  r = Cli({"rerank", "--model=icr", "--query=capital", "--top_n=1", "--json",
+           "--documents=" + dir_.File("docs.jsonl")});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(R"("prompt_tokens":)"));
+  std::ofstream(dir_.File("bad.jsonl")) << R"({"id": "x", "txet": "typo"})"
+                                        << "\n";
+  r = Cli({"rerank", "--model=icr", "--query=q", "--documents=" + dir_.File("bad.jsonl")});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, HasSubstr("bad.jsonl:1"));
+  r = Cli({"rerank", "--model=icr", "--query=q", "--documents=" + dir_.File("none.jsonl")});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, HasSubstr("cannot open"));
+  r = Cli({"health"});
+  EXPECT_THAT(r.out, HasSubstr("SERVING      recsys.rerank.v1.RerankService"));
+}
+
 // Malformed and hostile requests on every unary method of every hosted service: each gets a
 // clear status, and the server serves on after all of them.
 TEST_F(ServerBinaryTest, HostileRequestsGetClearAnswersOnEveryMethodAndTheServerServesOn) {
@@ -324,7 +365,8 @@ TEST_F(ServerBinaryTest, HostileRequestsGetClearAnswersOnEveryMethodAndTheServer
   recsys::testing::CopyModelFixture("dare-tiny", dir_.File("data/models"), "dare");
   ASSERT_NO_FATAL_FAILURE(StartServer());
   ReflectedServices reflected(channel_);
-  ASSERT_GE(reflected.services().size(), 4u);  // admin, feature store, seqrec, behavior search
+  ASSERT_GE(reflected.services().size(), 5u);  // admin, feature store, seqrec, behavior search,
+                                               // rerank
   const std::vector<std::string> garbage = {
       std::string("\xff\xff\xff\xff\xff"),  // a varint that never ends
       std::string("\x0a\x7f\x01"),          // a field longer than the message
@@ -359,7 +401,7 @@ TEST_F(ServerBinaryTest, HostileRequestsGetClearAnswersOnEveryMethodAndTheServer
     }
   }
   EXPECT_GE(methods, 12);
-  EXPECT_EQ(model_methods, 3);  // seqrec Recommend and Score, behavior_search Score
+  EXPECT_EQ(model_methods, 4);  // seqrec Recommend and Score, behavior_search Score, Rerank
   EXPECT_EQ(Health(""), HealthStatus::SERVING);
   recsys::testing::RunResult r = Cli({"health"});
   EXPECT_EQ(r.exit_status, 0) << r.err;
@@ -378,7 +420,7 @@ TEST_F(ServerBinaryTest, BadFlagsExitWithCodeTwoNamingTheFlag) {
     std::string expected;
   };
   for (const Case& c : {Case{"--grpc_port=70000", "--grpc_port: 70000 is outside [0, 65535]"},
-                        Case{"--services=rerank", "--services: 'rerank' is not a service"},
+                        Case{"--services=nope", "--services: 'nope' is not a service"},
                         Case{"--log_format=xml", "--log_format: 'xml'"},
                         Case{"--drain_timeout=-3s", "--drain_timeout"}}) {
     absl::StatusOr<recsys::testing::RunResult> run = recsys::testing::RunToCompletion(

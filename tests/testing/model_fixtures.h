@@ -11,10 +11,11 @@ namespace recsys::testing {
 
 // Copies version 1 of a fixture to <repo>/<name>/<version>.
 inline void CopyModelFixture(const std::string& fixture, const std::string& repo,
-                             const std::string& name, int version = 1) {
+                             const std::string& name, int version = 1,
+                             const std::string& fixture_dir = RECSYS_TESTDATA_DIR) {
   namespace fs = std::filesystem;
   fs::create_directories(absl::StrCat(repo, "/", name));
-  fs::copy(absl::StrCat(RECSYS_TESTDATA_DIR, "/", fixture, "/1"),
+  fs::copy(absl::StrCat(fixture_dir, "/", fixture, "/1"),
            absl::StrCat(repo, "/", name, "/", version), fs::copy_options::recursive);
 }
 

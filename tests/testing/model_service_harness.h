@@ -50,8 +50,10 @@ class ModelServiceHarness {
 
   struct Options {
     std::string service;  // name and flag prefix, e.g. "seqrec"
-    // (served model name, fixture) pairs.
+    // (served model name, fixture) pairs: <fixture_dir>/<fixture>/1 is copied in.
     std::vector<std::pair<std::string, std::string>> models;
+    std::string fixture_dir = RECSYS_TESTDATA_DIR;  // or a directory made at test time
+    prometheus::Registry* metrics = nullptr;
     std::function<absl::StatusOr<std::unique_ptr<Model>>(const std::string&)> load;
     absl::Duration poll_interval = absl::Seconds(10);
     bool with_store = true;
@@ -66,7 +68,9 @@ class ModelServiceHarness {
 
   // Failures are test failures; check ok() before using the service.
   void Start(const Options& options, const Make& make) {
-    for (const auto& [name, fixture] : options.models) CopyModelFixture(fixture, repo(), name);
+    for (const auto& [name, fixture] : options.models) {
+      CopyModelFixture(fixture, repo(), name, 1, options.fixture_dir);
+    }
     if (options.with_store) {
       store::LocalStoreOptions store_options;
       store_options.data_dir = data_.File("store");
@@ -89,6 +93,7 @@ class ModelServiceHarness {
     context.batcher.name = options.service;
     context.batcher.max_delay = absl::Milliseconds(1);
     context.max_batch_users = options.max_batch_users;
+    context.metrics = options.metrics;
     service_ = make(context);
     service_->host().Open(*std::move(models), store_.get());
     server_ = std::make_unique<LoopbackServer>(std::vector<grpc::Service*>{service_.get()});

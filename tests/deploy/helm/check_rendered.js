@@ -59,6 +59,8 @@ const CASES = {
       t.eq(t.workload('setrec').metadata.name, `${FULL}-setrec`, 'setrec Deployment name');
       t.eq(t.workload('rerank').spec.replicas, 0, 'replicas: 0 is kept, not defaulted to 1');
       t.eq(t.workload('rerank').spec.strategy, { type: 'Recreate' }, 'Recreate drops the default rollingUpdate');
+      t.eq(t.server('rerank').resources.limits.memory, '8Gi', 'rerank: the LLM-sized limit of its values entry');
+      t.ok(!t.server('rerank').args.some((x) => x.startsWith('--rerank_feature_store')), 'rerank: no feature store flag');
     },
   },
   'feature-store-3-shards': {

@@ -145,6 +145,10 @@ TEST_F(IcrPromptTest, FitsTheTokenBudgetByCuttingTheLongestDocuments) {
   EXPECT_TRUE(p->cut_to_budget[1]);
   EXPECT_EQ(p->truncated_documents(), 1);
   EXPECT_EQ(p->spans[0].size(), whole->spans[0].size());
+  // Another query within the reserve cuts the documents the same: the same prefix.
+  auto other = BuildPrompt(*llama3_, o, "a much longer query about something else", docs);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->prefix, p->prefix);
   o.max_prompt_tokens = 40;
   auto refused = BuildPrompt(*llama3_, o, "q", docs);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);

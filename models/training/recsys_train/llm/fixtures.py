@@ -10,7 +10,8 @@ each as f32, f16, q8_0 and q4_k (and q4_k_m for llama3): <out>/<family>-<type>.g
 <out>/<family>-<type>.golden.gguf holding the input ids and the reference's logits, final
 hidden states and attention mass (query span and layers in its metadata), computed on the
 weights as the file holds them; <out>/<family>-<type>.icr.gguf, an ICR-shaped token prompt
-and icr_reference's scores on it (every layer, and the first layer alone); and <out>/<family>-export/, the same weights as the project's
+and icr_reference's scores on it (every layer, and the first layer alone); <out>/icr-tiny/1/,
+a re-ranking model version (config.json, the llama3 f32 file) for the rerank service's tests; and <out>/<family>-export/, the same weights as the project's
 own export (export.py), which the f32 golden fits. With --stories260k (shared/data/llm-stories260K, when present)
 also <out>/stories260K.gguf, converted from llama2.c by llama2c_to_gguf.
 
@@ -18,7 +19,9 @@ also <out>/stories260K.gguf, converted from llama2.c by llama2c_to_gguf.
 """
 
 import argparse
+import json
 import os
+import shutil
 
 import numpy as np
 import torch
@@ -88,6 +91,14 @@ def main():
             if qtype in ("f32", "q4_k"):
                 write_icr_golden(name + ".icr.gguf", cfg, held)
             print(name)
+        if family == "llama3":
+            version = os.path.join(args.out, "icr-tiny", "1")
+            os.makedirs(version, exist_ok=True)
+            shutil.copyfile(os.path.join(args.out, "llama3-f32.gguf"),
+                            os.path.join(version, "model.gguf"))
+            with open(os.path.join(version, "config.json"), "w") as f:
+                json.dump({"architecture": "icr", "checkpoint": "model.gguf", "prompt": "plain",
+                           "instruction": "qa"}, f)
         # The same weights as the project's own export (fp32: the f32 golden holds for it).
         export.export(os.path.join(args.out, f"{family}-export"), cfg, weights)
     model = os.path.join(args.stories260k, "stories260K_dequant_f32.bin")

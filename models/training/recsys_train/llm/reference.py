@@ -30,7 +30,7 @@ class Config:
     kv_heads: int = 2
     rope_theta: float = 10000.0
     rms_eps: float = 1e-5
-    context_length: int = 256
+    context_length: int = 2048
     tied: bool = False
     qkv_bias: bool = False       # Qwen2
     # Llama 3 rope scaling: factor, low_freq_factor, high_freq_factor,
