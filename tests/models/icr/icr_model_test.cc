@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -161,6 +163,24 @@ TEST(PrefixCacheTest, EvictsTheLeastRecentlyUsedWithinItsBytes) {
   EXPECT_EQ(s.evictions, 1);
   EXPECT_EQ(s.hits, 3);
   EXPECT_EQ(s.misses, 2);
+}
+
+// A version recsys_train.llm.train_icr has just written (icr_trained_model_test sets
+// $RECSYS_ICR_TRAINED): it loads as the service loads it, its character vocabulary spells a
+// text one token per character as the trainer's tokenizer does, and it scores a prompt.
+TEST(IcrTrainedModelTest, TheTrainersVersionLoadsAndScores) {
+  const char* dir = std::getenv("RECSYS_ICR_TRAINED");
+  if (dir == nullptr) GTEST_SKIP() << "set by icr_trained_model_test";
+  auto m = IcrModel::Load(dir, {});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ((*m)->settings().family, PromptFamily::kPlain);
+  EXPECT_EQ((*m)->llm().tokenizer().Encode("ab c", true, false).size(), 6u);  // BOS _ a b _ c
+  auto prompt = (*m)->BuildPrompt("kaje maju", {{"Zito", "bomu kaje maju ti."}, {"", "sari ha."}},
+                                  300, 0);
+  ASSERT_TRUE(prompt.ok()) << prompt.status();
+  auto s = (*m)->Score(*prompt, Strategy::kCalibrated);
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (double x : s->scores) EXPECT_TRUE(std::isfinite(x));
 }
 
 TEST(IcrModelLoadTest, ConfigErrorsNameTheKey) {
