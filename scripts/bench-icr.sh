@@ -5,20 +5,15 @@
 # prompt and weights: a bench_models file at a real small model's shape, 2 threads each, peak
 # resident memory of both.
 # Usage: scripts/bench-icr.sh [shape] [type] [documents] [words per document]
-#   defaults: qwen2.5-0.5b f16 20 100
+#   defaults: qwen2.5-0.5b f16 20 15  (the bench files' toy vocabulary: about 7 tokens a word)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shape="${1:-qwen2.5-0.5b}"
 type="${2:-f16}"
 documents="${3:-20}"
-words="${4:-100}"
-scripts/install-deps.sh >/dev/null
-cmake --preset default >/dev/null
-cmake --build --preset default --target icr-bench >/dev/null
-out=build/llm-bench
-(cd models/training && /usr/bin/python3 -m recsys_train.llm.bench_models --out="../../$out" \
-  --shapes="$shape" --types="$type")
-rss() { sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\)/\1/p' "$1" | awk '{printf "%.0f MiB", $1 / 1024}'; }
+words="${4:-15}"
+types="$type" target=icr-bench
+. scripts/llm-bench-files.sh
 prompt=$(mktemp --suffix=.json)
 trap 'rm -f "$prompt"' EXIT
 echo "== $shape $type, $documents documents x $words words"

@@ -11,15 +11,10 @@ shape="${1:-tinyllama}"
 types="${2:-f16,q8_0,q4_k_m}"
 prompt="${3:-512}"
 decode="${4:-16}"
-scripts/install-deps.sh >/dev/null
-cmake --preset default >/dev/null
-cmake --build --preset default --target recsys-llm >/dev/null
-out=build/llm-bench
-(cd models/training && /usr/bin/python3 -m recsys_train.llm.bench_models --out="../../$out" \
-  --shapes="$shape" --types="$types")
+target=recsys-llm
+. scripts/llm-bench-files.sh
 vocab=$(build/default/models/llm/tools/recsys-llm inspect "$out/$shape-${types%%,*}.gguf" | \
   sed -n 's/.*vocab \([0-9]*\),.*/\1/p')
-rss() { sed -n 's/.*Maximum resident set size (kbytes): \([0-9]*\)/\1/p' "$1" | awk '{printf "%.0f MiB", $1 / 1024}'; }
 for t in ${types//,/ }; do
   file="$out/$shape-$t.gguf"
   echo "== $shape $t ($(du -m "$file" | cut -f1) MiB), prompt $prompt, decode $decode"
