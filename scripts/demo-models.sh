@@ -2,8 +2,9 @@
 # Trains the demo models the README's run command serves, when the model repository lacks
 # them, on the synthetic datasets of models/training: SASRec and BERT4Rec (users walking item
 # cycles) for seqrec, DARE (long histories with planted behaviours behind each click) for
-# behavior_search, exported as version 1 of sasrec-demo, bert4rec-demo and dare-demo. About
-# 35 s on 2 cores.
+# behavior_search, exported as version 1 of sasrec-demo, bert4rec-demo and dare-demo; and a
+# small Llama trained to copy on synthetic ICR-shaped prompts (recsys_train.llm.train_icr) as
+# icr-demo, the rerank service's model. About 5 minutes on 2 cores, the first time.
 # Usage: scripts/demo-models.sh MODEL_REPO
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,4 @@ train sasrec-demo train_seqrec --model=sasrec --eval_users=200 --epochs=10 --eva
 train bert4rec-demo train_seqrec --model=bert4rec --eval_users=200 --hidden=32 --heads=2 \
     --dropout=0.1 --mask_prob=0.3 --epochs=6 --eval_every=6 --dupe=5
 train dare-demo train_ctr --model=dare --epochs=8
+train icr-demo llm.train_icr

@@ -2,8 +2,9 @@
 that attend from the query to the document tokens matching it: induction / copying heads).
 No pretrained weights and no relevance labels: the model learns next-character prediction on
 synthetic ICR-shaped prompts (the paper's plain prompt around pseudo-word documents) whose
-query is, most of the time, a run of words copied from one of the documents; predicting the
-copy is what makes the heads look back at the source.
+query is, most of the time, a run of words copied from one of the documents, mixed with
+texts followed by their own repeat; predicting the copies is what makes the heads look back
+at the source.
 
 The demo re-ranking model of scripts/run.sh (scripts/demo-models.sh) is this, written as an
 ICR model version: <out>/config.json and <out>/model.gguf (f32, a character vocabulary with
@@ -113,8 +114,16 @@ def train_forward(cfg, w, ids):
     return x @ (w["embed"] if cfg.tied else w["output"]).T
 
 
-def batch(rng, words, tok, size):
-    seqs = [tok.encode(synthetic_prompt(rng, words)[0]) for _ in range(size)]
+def repeated_text(rng, words):
+    """Pseudo-word text, then the same text again: all of its second half is predictable by
+    copying alone, which is what makes induction heads form quickly."""
+    text = " ".join(rng.choice(words) for _ in range(rng.randint(10, 30)))
+    return f"{text}\n\n{text}"
+
+
+def batch(rng, words, tok, size, repeat_fraction=0.5):
+    seqs = [tok.encode(repeated_text(rng, words) if rng.random() < repeat_fraction
+                       else synthetic_prompt(rng, words)[0]) for _ in range(size)]
     T = max(len(s) for s in seqs)
     ids = torch.full((size, T), 2, dtype=torch.long)  # </s> pads; masked out of the loss
     mask = torch.zeros((size, T), dtype=torch.bool)
@@ -173,6 +182,8 @@ def main():
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval_prompts", type=int, default=40)
+    parser.add_argument("--repeat_fraction", type=float, default=0.5,
+                        help="share of training sequences that are a text and its repeat")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(min(2, os.cpu_count() or 1))
@@ -194,7 +205,7 @@ def main():
         lr = args.lr * min(1.0, step / 100) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
         for g in opt.param_groups:
             g["lr"] = lr
-        ids, mask = batch(rng, words, tok, args.batch)
+        ids, mask = batch(rng, words, tok, args.batch, args.repeat_fraction)
         logits = train_forward(cfg, w, ids)
         loss = F.cross_entropy(logits[:, :-1][mask[:, 1:]], ids[:, 1:][mask[:, 1:]])
         opt.zero_grad()
