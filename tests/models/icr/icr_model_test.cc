@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/models/llm/llm_fixtures.h"
@@ -121,6 +122,29 @@ TEST_P(IcrReferenceTest, PrefixCacheHitsGiveTheSameScores) {
   other.prefix[3] = other.prefix[3] == 5 ? 6 : 5;
   ASSERT_TRUE(m->Score(other, Strategy::kCalibrated).ok());
   EXPECT_EQ(m->prefix_cache()->stats().hits, 3);
+  EXPECT_EQ(m->prefix_cache()->stats().entries, 2);
+}
+
+// Calls from several threads on one model and its prefix cache (misses racing to insert the
+// same key, hits cloning while others insert) give the single-call scores.
+TEST_P(IcrReferenceTest, ConcurrentCallsShareThePrefixCacheSafely) {
+  std::unique_ptr<IcrModel> m = Model(-1, int64_t{64} << 20);
+  auto want = m->Score(prompt_, Strategy::kCalibrated);
+  ASSERT_TRUE(want.ok());
+  IcrPrompt other = prompt_;
+  other.prefix[2] = other.prefix[2] == 5 ? 6 : 5;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<double>> got(8);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      auto s = m->Score(t % 2 ? prompt_ : other, Strategy::kCalibrated);
+      if (s.ok()) got[t] = s->scores;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 1; t < 8; t += 2) EXPECT_EQ(got[t], want->scores) << t;
+  for (int t = 2; t < 8; t += 2) EXPECT_EQ(got[t], got[0]) << t;
+  EXPECT_FALSE(got[0].empty());
   EXPECT_EQ(m->prefix_cache()->stats().entries, 2);
 }
 
